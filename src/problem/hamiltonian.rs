@@ -1,0 +1,391 @@
+//! Hamiltonians H^k(x, p, m) and their monotone numerical versions Ĥ(x, m, p⁻, p⁺).
+//!
+//! The scheme (MATH.md §2) only sees Ĥ through one-sided differences p⁻ = D⁻u, p⁺ = D⁺u per
+//! axis. Ĥ must be non-decreasing in every p⁻_a, non-increasing in every p⁺_a, and consistent:
+//! Ĥ(x, m, p, p) = H(x, p, m). Its derivatives d⁻_a = ∂Ĥ/∂p⁻_a ≥ 0 and d⁺_a = ∂Ĥ/∂p⁺_a ≤ 0 are
+//! the upwind velocities that build the generator Q(u): the rate of jumping to the lower
+//! neighbour is d⁻_a/h_a, to the upper one -d⁺_a/h_a. They must be analytic (never finite
+//! differences): the HJB Newton iteration and the FP adjoint are built from them.
+//!
+//! All three shipped Hamiltonians use the Godunov-type upwinding of Achdou and Capuzzo-Dolcetta,
+//! |p|² ≈ S(p⁻, p⁺) = Σ_a ((p⁻_a)⁺)² + ((p⁺_a)⁻)², which is convex, monotone and C¹.
+
+use std::fmt::Debug;
+
+/// A Hamiltonian with a monotone numerical version and its analytic derivatives.
+///
+/// `x` is the node's position, `m` holds the densities of *all* populations at that node (so
+/// that congestion Hamiltonians such as |p|²/(2(1+m)^α) fit), `p_minus`/`p_plus` the
+/// one-sided differences per axis.
+pub trait Hamiltonian: Send + Sync + Debug {
+    /// The continuous H(x, p, m) (used to check consistency and to evaluate costs).
+    fn exact(&self, x: &[f64], m: &[f64], p: &[f64]) -> f64;
+
+    /// The numerical Ĥ(x, m, p⁻, p⁺).
+    fn value(&self, x: &[f64], m: &[f64], p_minus: &[f64], p_plus: &[f64]) -> f64;
+
+    /// d⁻_a = ∂Ĥ/∂p⁻_a (≥ 0) and d⁺_a = ∂Ĥ/∂p⁺_a (≤ 0).
+    fn gradient(
+        &self,
+        x: &[f64],
+        m: &[f64],
+        p_minus: &[f64],
+        p_plus: &[f64],
+        d_minus: &mut [f64],
+        d_plus: &mut [f64],
+    );
+
+    /// Ĥ and its gradient in one call (override when sharing work pays).
+    fn value_and_gradient(
+        &self,
+        x: &[f64],
+        m: &[f64],
+        p_minus: &[f64],
+        p_plus: &[f64],
+        d_minus: &mut [f64],
+        d_plus: &mut [f64],
+    ) -> f64 {
+        self.gradient(x, m, p_minus, p_plus, d_minus, d_plus);
+        self.value(x, m, p_minus, p_plus)
+    }
+
+    /// ∂Ĥ/∂m^j for every population j, written to `out` (length K). Hamiltonians that do not
+    /// depend on the densities keep this default, which writes zeros; a congestion Hamiltonian
+    /// must override it (Newton on the coupled system uses it).
+    fn density_gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        _p_minus: &[f64],
+        _p_plus: &[f64],
+        out: &mut [f64],
+    ) {
+        out.fill(0.0);
+    }
+
+    /// Short name, e.g. `quadratic`.
+    fn name(&self) -> &'static str;
+
+    /// Named scalar parameters (for summaries and file attributes).
+    fn parameters(&self) -> Vec<(String, f64)>;
+
+    /// Human-readable form such as `quadratic(cost=2)`.
+    fn describe(&self) -> String {
+        let params: Vec<String> = self
+            .parameters()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!("{}({})", self.name(), params.join(", "))
+    }
+
+    /// Checks the parameters; `field` is the configuration path used in the message.
+    fn validate(&self, dim: usize, field: &str) -> crate::Result<()>;
+}
+
+#[inline]
+fn pos(v: f64) -> f64 {
+    v.max(0.0)
+}
+
+#[inline]
+fn neg(v: f64) -> f64 {
+    v.min(0.0)
+}
+
+fn check_positive(value: f64, field: String) -> crate::Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid(
+            field,
+            format!("{value}: must be a positive finite number"),
+        ))
+    }
+}
+
+/// H(p) = |p|²/(2c): isotropic quadratic with cost of moving c (α = -∇u/c).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quadratic {
+    pub cost: f64,
+}
+
+impl Quadratic {
+    pub fn new(cost: f64) -> Self {
+        Quadratic { cost }
+    }
+}
+
+impl Hamiltonian for Quadratic {
+    fn exact(&self, _x: &[f64], _m: &[f64], p: &[f64]) -> f64 {
+        p.iter().map(|v| v * v).sum::<f64>() / (2.0 * self.cost)
+    }
+
+    fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
+        let s: f64 = pm
+            .iter()
+            .zip(pp)
+            .map(|(&a, &b)| pos(a) * pos(a) + neg(b) * neg(b))
+            .sum();
+        s / (2.0 * self.cost)
+    }
+
+    fn gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        pm: &[f64],
+        pp: &[f64],
+        dm: &mut [f64],
+        dp: &mut [f64],
+    ) {
+        let inv = 1.0 / self.cost;
+        for a in 0..pm.len() {
+            dm[a] = pos(pm[a]) * inv;
+            dp[a] = neg(pp[a]) * inv;
+        }
+    }
+
+    fn value_and_gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        pm: &[f64],
+        pp: &[f64],
+        dm: &mut [f64],
+        dp: &mut [f64],
+    ) -> f64 {
+        let inv = 1.0 / self.cost;
+        let mut s = 0.0;
+        for a in 0..pm.len() {
+            let (lo, hi) = (pos(pm[a]), neg(pp[a]));
+            dm[a] = lo * inv;
+            dp[a] = hi * inv;
+            s += lo * lo + hi * hi;
+        }
+        0.5 * s * inv
+    }
+
+    fn name(&self) -> &'static str {
+        "quadratic"
+    }
+
+    fn parameters(&self) -> Vec<(String, f64)> {
+        vec![("cost".into(), self.cost)]
+    }
+
+    fn validate(&self, _dim: usize, field: &str) -> crate::Result<()> {
+        check_positive(self.cost, format!("{field}.cost"))
+    }
+}
+
+/// H(p) = Σ_a p_a²/(2 c_a): a different cost of moving along each axis (a truck that moves
+/// sideways slowly has a large c_y).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anisotropic {
+    pub costs: Vec<f64>,
+}
+
+impl Anisotropic {
+    pub fn new(costs: Vec<f64>) -> Self {
+        Anisotropic { costs }
+    }
+}
+
+impl Hamiltonian for Anisotropic {
+    fn exact(&self, _x: &[f64], _m: &[f64], p: &[f64]) -> f64 {
+        p.iter()
+            .zip(&self.costs)
+            .map(|(v, c)| v * v / (2.0 * c))
+            .sum()
+    }
+
+    fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
+        pm.iter()
+            .zip(pp)
+            .zip(&self.costs)
+            .map(|((&a, &b), c)| (pos(a) * pos(a) + neg(b) * neg(b)) / (2.0 * c))
+            .sum()
+    }
+
+    fn gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        pm: &[f64],
+        pp: &[f64],
+        dm: &mut [f64],
+        dp: &mut [f64],
+    ) {
+        for a in 0..pm.len() {
+            dm[a] = pos(pm[a]) / self.costs[a];
+            dp[a] = neg(pp[a]) / self.costs[a];
+        }
+    }
+
+    fn value_and_gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        pm: &[f64],
+        pp: &[f64],
+        dm: &mut [f64],
+        dp: &mut [f64],
+    ) -> f64 {
+        let mut s = 0.0;
+        for a in 0..pm.len() {
+            let inv = 1.0 / self.costs[a];
+            let (lo, hi) = (pos(pm[a]), neg(pp[a]));
+            dm[a] = lo * inv;
+            dp[a] = hi * inv;
+            s += (lo * lo + hi * hi) * inv;
+        }
+        0.5 * s
+    }
+
+    fn name(&self) -> &'static str {
+        "anisotropic"
+    }
+
+    fn parameters(&self) -> Vec<(String, f64)> {
+        self.costs
+            .iter()
+            .zip(["cost_x", "cost_y"])
+            .map(|(c, n)| (n.to_string(), *c))
+            .collect()
+    }
+
+    fn validate(&self, dim: usize, field: &str) -> crate::Result<()> {
+        if self.costs.len() != dim {
+            return Err(crate::Error::invalid(
+                format!("{field}.costs"),
+                format!(
+                    "{} costs given for a {dim}D grid: one per axis is needed",
+                    self.costs.len()
+                ),
+            ));
+        }
+        for (a, &c) in self.costs.iter().enumerate() {
+            check_positive(c, format!("{field}.costs[{a}]"))?;
+        }
+        Ok(())
+    }
+}
+
+/// H(p) = |p|^q/(q c), q > 1: sub- or super-quadratic growth (q = 2 is [`Quadratic`]).
+/// Numerically Ĥ = S(p⁻, p⁺)^{q/2}/(q c) with the Godunov sum S.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Power {
+    pub q: f64,
+    pub cost: f64,
+}
+
+impl Power {
+    pub fn new(q: f64, cost: f64) -> Self {
+        Power { q, cost }
+    }
+
+    fn godunov_sum(pm: &[f64], pp: &[f64]) -> f64 {
+        pm.iter()
+            .zip(pp)
+            .map(|(&a, &b)| pos(a) * pos(a) + neg(b) * neg(b))
+            .sum()
+    }
+}
+
+impl Hamiltonian for Power {
+    fn exact(&self, _x: &[f64], _m: &[f64], p: &[f64]) -> f64 {
+        let s: f64 = p.iter().map(|v| v * v).sum();
+        s.powf(0.5 * self.q) / (self.q * self.cost)
+    }
+
+    fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
+        Self::godunov_sum(pm, pp).powf(0.5 * self.q) / (self.q * self.cost)
+    }
+
+    fn gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        pm: &[f64],
+        pp: &[f64],
+        dm: &mut [f64],
+        dp: &mut [f64],
+    ) {
+        let s = Self::godunov_sum(pm, pp);
+        // ∂/∂p S^{q/2}/(qc) = S^{q/2-1} p / c; at S = 0 every one-sided slope is 0 and so is
+        // the derivative (q > 1), which the guard makes exact instead of 0·∞.
+        let scale = if s > 0.0 {
+            s.powf(0.5 * self.q - 1.0) / self.cost
+        } else {
+            0.0
+        };
+        for a in 0..pm.len() {
+            dm[a] = scale * pos(pm[a]);
+            dp[a] = scale * neg(pp[a]);
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "power"
+    }
+
+    fn parameters(&self) -> Vec<(String, f64)> {
+        vec![("q".into(), self.q), ("cost".into(), self.cost)]
+    }
+
+    fn validate(&self, _dim: usize, field: &str) -> crate::Result<()> {
+        if !(self.q.is_finite() && self.q > 1.0) {
+            return Err(crate::Error::invalid(
+                format!("{field}.q"),
+                format!(
+                    "{}: the exponent must be > 1 (H must be strictly convex)",
+                    self.q
+                ),
+            ));
+        }
+        check_positive(self.cost, format!("{field}.cost"))
+    }
+}
+
+/// The optimal feedback α_a = -(d⁻_a + d⁺_a) of MATH.md §1 (α = -∂_p H), from Ĥ's upwind
+/// derivatives: the mean displacement per unit time of the generator's jumps.
+pub fn control(d_minus: &[f64], d_plus: &[f64], alpha: &mut [f64]) {
+    for a in 0..alpha.len() {
+        alpha[a] = -(d_minus[a] + d_plus[a]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quadratic_is_consistent_and_upwind() {
+        let h = Quadratic::new(2.0);
+        let x = [0.0];
+        assert!((h.value(&x, &[], &[3.0], &[3.0]) - 9.0 / 4.0).abs() < 1e-15);
+        let (mut dm, mut dp) = ([0.0], [0.0]);
+        h.gradient(&x, &[], &[3.0], &[-1.0], &mut dm, &mut dp);
+        assert_eq!((dm[0], dp[0]), (1.5, -0.5));
+    }
+
+    #[test]
+    fn power_two_equals_quadratic() {
+        let (p, q) = (Power::new(2.0, 1.5), Quadratic::new(1.5));
+        let (pm, pp) = ([0.3, -0.7], [-0.2, 0.4]);
+        assert!(
+            (p.value(&[0.0; 2], &[], &pm, &pp) - q.value(&[0.0; 2], &[], &pm, &pp)).abs() < 1e-15
+        );
+    }
+
+    #[test]
+    fn invalid_parameters_name_the_field() {
+        let e = Power::new(0.5, 1.0)
+            .validate(1, "population[0].hamiltonian")
+            .unwrap_err();
+        assert!(e.to_string().contains("population[0].hamiltonian.q"), "{e}");
+        let e = Anisotropic::new(vec![1.0]).validate(2, "h").unwrap_err();
+        assert!(e.to_string().contains("h.costs"), "{e}");
+    }
+}

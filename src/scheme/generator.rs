@@ -1,0 +1,206 @@
+//! The generator Q(u) of MATH.md §2: linearising the upwind HJB operator -νΔ_h u + Ĥ(x, m, Du)
+//! around u gives -Q(u), where Q is the generator of a continuous-time Markov chain on the grid
+//! nodes. Its jump rate from node i to its neighbour through slot s = 2a + (0 lower, 1 upper) is
+//!
+//!   q_{i→lower} = ν/h_a² + d⁻_a/h_a,      q_{i→upper} = ν/h_a² - d⁺_a/h_a,
+//!
+//! with d^± = ∂Ĥ/∂p^± at node i (≥ 0 and ≤ 0 by monotonicity, so every rate is ≥ 0), and
+//! Q_ii = -Σ_s q_{i→s}: rows sum to zero. Q is the single object behind the HJB Newton
+//! Jacobian I/Δt - Q, the FP step (its transpose) and the RL transition kernel I + ΔtQ.
+
+use crate::grid::{Grid, NONE};
+use crate::problem::Population;
+
+/// Jump rates of Q(u) per node and neighbour slot; the diagonal is implied (rows sum to 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generator {
+    slots: usize,
+    rates: Vec<f64>,
+}
+
+impl Generator {
+    /// An all-zero generator on `grid`.
+    pub fn zeros(grid: &Grid) -> Self {
+        let slots = 2 * grid.dim();
+        Generator {
+            slots,
+            rates: vec![0.0; grid.len() * slots],
+        }
+    }
+
+    /// Rate of the jump from node i through neighbour slot s (0 across a wall).
+    #[inline]
+    pub fn rate(&self, i: usize, slot: usize) -> f64 {
+        self.rates[i * self.slots + slot]
+    }
+
+    /// Rates of node i, one per slot.
+    #[inline]
+    pub fn rates(&self, i: usize) -> &[f64] {
+        &self.rates[i * self.slots..(i + 1) * self.slots]
+    }
+
+    /// Total jump rate out of node i, i.e. -Q_ii.
+    #[inline]
+    pub fn out_rate(&self, i: usize) -> f64 {
+        self.rates(i).iter().sum()
+    }
+
+    /// Largest total jump rate max_i |Q_ii| (the RL kernel I + ΔtQ is a stochastic matrix when
+    /// Δt times this is ≤ 1).
+    pub fn max_out_rate(&self) -> f64 {
+        (0..self.rates.len() / self.slots)
+            .map(|i| self.out_rate(i))
+            .fold(0.0, f64::max)
+    }
+
+    /// out = Q v.
+    pub fn apply(&self, grid: &Grid, v: &[f64], out: &mut [f64]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                if j != NONE {
+                    acc += self.rate(i, s) * (v[j] - v[i]);
+                }
+            }
+            *o = acc;
+        }
+    }
+
+    /// out = Qᵀ m: the mass flowing into each node minus the mass leaving it.
+    pub fn apply_transpose(&self, grid: &Grid, m: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for i in 0..m.len() {
+            for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                if j != NONE {
+                    let flow = self.rate(i, s) * m[i];
+                    out[j] += flow;
+                    out[i] -= flow;
+                }
+            }
+        }
+    }
+
+    /// Q as (row, column, value) triplets, diagonal included (for tests and export).
+    pub fn triplets(&self, grid: &Grid) -> Vec<(usize, usize, f64)> {
+        let mut t = Vec::with_capacity(self.rates.len() + grid.len());
+        for i in 0..grid.len() {
+            for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                if j != NONE {
+                    t.push((i, j, self.rate(i, s)));
+                }
+            }
+            t.push((i, i, -self.out_rate(i)));
+        }
+        t
+    }
+
+    /// Rates, mutable (node-major, `2d` slots per node).
+    pub(crate) fn rates_mut(&mut self) -> &mut [f64] {
+        &mut self.rates
+    }
+}
+
+/// p⁻_a = D⁻u_i and p⁺_a = D⁺u_i for every axis. Across a reflecting wall the ghost value
+/// equals u_i, so the one-sided slope there is 0.
+#[inline]
+fn one_sided_slopes(
+    nb: &[usize],
+    u: &[f64],
+    i: usize,
+    inv_h: &[f64],
+    pm: &mut [f64; 2],
+    pp: &mut [f64; 2],
+) {
+    for (a, ih) in inv_h.iter().enumerate() {
+        let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
+        pm[a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
+        pp[a] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
+    }
+}
+
+/// Evaluates, at every node for one time level, the numerical Hamiltonian Ĥ(x_i, m_i, D⁻u_i,
+/// D⁺u_i) into `ham` and the rates of Q(u) into `gen`. `m_all[j]` is population j's density at
+/// the level the Hamiltonian sees (m^{n+1} for u^n).
+pub fn evaluate_level(
+    grid: &Grid,
+    pop: &Population,
+    u: &[f64],
+    m_all: &[&[f64]],
+    ham: &mut [f64],
+    gen: &mut Generator,
+) {
+    let d = grid.dim();
+    let nu = pop.nu();
+    let inv_h: [f64; 2] = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
+    let diff: [f64; 2] = [nu * inv_h[0] * inv_h[0], nu * inv_h[1] * inv_h[1]];
+    let mut mloc = vec![0.0; m_all.len()];
+    let (mut pm, mut pp, mut dm, mut dp) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
+    let slots = 2 * d;
+    let rates = gen.rates_mut();
+    for i in 0..grid.len() {
+        let nb = grid.neighbours(i);
+        one_sided_slopes(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
+        for (j, ml) in mloc.iter_mut().enumerate() {
+            *ml = m_all[j][i];
+        }
+        let x = grid.point(i);
+        ham[i] = pop.hamiltonian.value_and_gradient(
+            &x[..d],
+            &mloc,
+            &pm[..d],
+            &pp[..d],
+            &mut dm[..d],
+            &mut dp[..d],
+        );
+        let r = &mut rates[i * slots..(i + 1) * slots];
+        for a in 0..d {
+            r[2 * a] = if nb[2 * a] != NONE {
+                diff[a] + dm[a] * inv_h[a]
+            } else {
+                0.0
+            };
+            r[2 * a + 1] = if nb[2 * a + 1] != NONE {
+                diff[a] - dp[a] * inv_h[a]
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+/// The optimal feedback α_a(x_i) = -∂_{p_a}H at every node of one level, from Ĥ's upwind
+/// derivatives; `alpha[a]` receives axis a.
+pub fn controls_level(
+    grid: &Grid,
+    pop: &Population,
+    u: &[f64],
+    m_all: &[&[f64]],
+    alpha: &mut [Vec<f64>],
+) {
+    let d = grid.dim();
+    let inv_h: [f64; 2] = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
+    let mut mloc = vec![0.0; m_all.len()];
+    let (mut pm, mut pp, mut dm, mut dp, mut al) =
+        ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
+    for i in 0..grid.len() {
+        let nb = grid.neighbours(i);
+        one_sided_slopes(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
+        for (j, ml) in mloc.iter_mut().enumerate() {
+            *ml = m_all[j][i];
+        }
+        let x = grid.point(i);
+        pop.hamiltonian.gradient(
+            &x[..d],
+            &mloc,
+            &pm[..d],
+            &pp[..d],
+            &mut dm[..d],
+            &mut dp[..d],
+        );
+        crate::problem::hamiltonian::control(&dm[..d], &dp[..d], &mut al[..d]);
+        for a in 0..d {
+            alpha[a][i] = al[a];
+        }
+    }
+}

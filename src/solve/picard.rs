@@ -1,0 +1,163 @@
+//! Picard / best-response iteration for the K-population system (MATH.md §3): given the
+//! densities m of all populations, solve the K HJB equations backward (best responses u^k, in
+//! parallel over k), then the K FP equations forward with the adjoint generators, and relax
+//! m ← (1 - θ) m + θ m_BR. θ fixed is damped Picard; θ_n = 1/(n+1) is fictitious play.
+
+use super::{Iterate, Method, StepMeasure};
+use crate::error::{Error, Result};
+use crate::field::Field;
+use crate::problem::Problem;
+use crate::scheme::{self, Generator, HjbSettings, Workspace};
+use rayon::prelude::*;
+
+/// Relaxation of the density update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Relaxation {
+    /// m ← (1-θ) m + θ m_BR with a fixed θ ∈ (0, 1].
+    Fixed(f64),
+    /// θ_n = 1/(n+1) (n = 0, 1, …): the running average of best responses.
+    FictitiousPlay,
+}
+
+impl Relaxation {
+    /// θ for the 0-based iteration `n`.
+    pub fn theta(&self, n: usize) -> f64 {
+        match *self {
+            Relaxation::Fixed(t) => t,
+            Relaxation::FictitiousPlay => 1.0 / (n as f64 + 1.0),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        match *self {
+            Relaxation::Fixed(t) if !(t > 0.0 && t <= 1.0) => Err(Error::invalid(
+                "solver.relaxation",
+                format!("{t}: θ must lie in (0, 1]"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Per-population buffers of one Picard step.
+#[derive(Debug)]
+struct Buffers {
+    u: Field,
+    m: Field,
+    gens: Vec<Generator>,
+}
+
+/// Damped Picard or fictitious play.
+#[derive(Debug)]
+pub struct Picard {
+    relaxation: Relaxation,
+    hjb: HjbSettings,
+    buffers: Vec<Buffers>,
+    ws: Vec<Workspace>,
+    /// Running costs F^k(m) for the densities `sources_m`: the residual of one step computes
+    /// them for the new m, and the next step's HJB sweeps reuse them.
+    sources: Vec<Field>,
+    sources_m: Vec<Field>,
+}
+
+impl Picard {
+    pub fn new(problem: &Problem, relaxation: Relaxation, hjb: HjbSettings) -> Result<Self> {
+        relaxation.validate()?;
+        let (levels, n, nt) = (problem.time.nt + 1, problem.grid.len(), problem.time.nt);
+        let buffers = (0..problem.k())
+            .map(|_| Buffers {
+                u: Field::filled(levels, n, 0.0),
+                m: Field::filled(levels, n, 0.0),
+                gens: vec![Generator::zeros(&problem.grid); nt],
+            })
+            .collect();
+        Ok(Picard {
+            relaxation,
+            hjb,
+            buffers,
+            ws: super::workspaces(problem)?,
+            sources: vec![Field::filled(nt.max(1), n, 0.0); problem.k()],
+            sources_m: Vec::new(),
+        })
+    }
+
+    /// Makes `self.sources` hold the running costs for the densities `m`.
+    fn update_sources(&mut self, problem: &Problem, m: &[Field]) {
+        if self.sources_m.as_slice() == m {
+            return;
+        }
+        self.sources
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(k, s)| scheme::running_costs(problem, k, m, s));
+        self.sources_m = m.to_vec();
+    }
+}
+
+impl Method for Picard {
+    fn name(&self) -> &'static str {
+        match self.relaxation {
+            Relaxation::Fixed(_) => "picard",
+            Relaxation::FictitiousPlay => "fictitious-play",
+        }
+    }
+
+    fn step(
+        &mut self,
+        problem: &Problem,
+        iterate: &mut Iterate,
+        iteration: usize,
+    ) -> Result<StepMeasure> {
+        let theta = self.relaxation.theta(iteration);
+        let hjb = self.hjb;
+        // Once u comes from an HJB solve, its level n is the best Newton start for step n.
+        let warm = iteration > 0;
+        self.update_sources(problem, &iterate.m);
+        let it: &Iterate = iterate;
+        let sources = &self.sources;
+        let newton: Vec<usize> = self
+            .buffers
+            .par_iter_mut()
+            .zip(self.ws.par_iter_mut())
+            .enumerate()
+            .map(|(k, (b, ws))| -> Result<usize> {
+                b.u.clone_from(&it.u[k]);
+                let newton = scheme::hjb_sweep(
+                    problem,
+                    k,
+                    &it.m,
+                    &sources[k],
+                    &mut b.u,
+                    &mut b.gens,
+                    ws,
+                    &hjb,
+                    warm,
+                )?;
+                scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
+                // Relax: b.m = (1-θ) m_old + θ m_BR.
+                for (new, old) in b.m.as_mut_slice().iter_mut().zip(it.m[k].as_slice()) {
+                    *new = (1.0 - theta) * old + theta * *new;
+                }
+                Ok(newton)
+            })
+            .collect::<Result<_>>()?;
+        let h_d = problem.grid.cell_volume();
+        let mut measure = StepMeasure {
+            theta,
+            inner_iterations: newton.iter().sum(),
+            ..Default::default()
+        };
+        for (k, b) in self.buffers.iter_mut().enumerate() {
+            measure.delta_u = measure.delta_u.max(b.u.max_abs_diff(&iterate.u[k]));
+            measure.delta_m = measure
+                .delta_m
+                .max(b.m.max_level_l1_diff(&iterate.m[k], h_d));
+            std::mem::swap(&mut b.u, &mut iterate.u[k]);
+            std::mem::swap(&mut b.m, &mut iterate.m[k]);
+        }
+        self.update_sources(problem, &iterate.m);
+        measure.residual =
+            scheme::system_residual(problem, &iterate.u, &iterate.m, &self.sources, &mut self.ws);
+        Ok(measure)
+    }
+}
