@@ -247,6 +247,17 @@ pub enum MethodName {
     FictitiousPlay,
 }
 
+impl std::str::FromStr for MethodName {
+    type Err = Error;
+    /// Parses the configuration spelling (`picard`, `fictitious-play`, …).
+    fn from_str(s: &str) -> Result<Self> {
+        use serde::de::IntoDeserializer;
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            s.into_deserializer();
+        MethodName::deserialize(de).map_err(|e| Error::invalid("solver.method", e.to_string()))
+    }
+}
+
 fn default_relaxation() -> f64 {
     0.5
 }

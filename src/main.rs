@@ -21,6 +21,9 @@ enum Command {
     Solve {
         /// Configuration file (.toml, .yaml, .yml).
         config: PathBuf,
+        /// Outer method, overriding `solver.method` of the file (e.g. picard, fictitious-play).
+        #[arg(long)]
+        method: Option<String>,
     },
     /// Validate a configuration file without solving.
     Check {
@@ -56,8 +59,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", problem.describe());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Solve { config } => {
-            let cfg = Config::from_path(&config)?;
+        Command::Solve { config, method } => {
+            let mut cfg = Config::from_path(&config)?;
+            if let Some(name) = method {
+                cfg.spec.solver.method = name.parse()?;
+            }
             let (problem, settings) = cfg
                 .build()
                 .with_context(|| format!("in {}", config.display()))?;
