@@ -1,0 +1,160 @@
+//! Bad input gets its own clear error naming the field and the reason, from the configuration
+//! file, from the library API and from the command line (exit code 2).
+
+use mfg::config::Config;
+use mfg::problem::coupling::Sum;
+use mfg::problem::hamiltonian::Quadratic;
+use mfg::{Boundary, Grid, Population, Problem, TimeGrid};
+
+const GOOD: &str = r#"
+[grid]
+x = { min = 0.0, max = 1.0, n = 20 }
+[time]
+horizon = 1.0
+steps = 10
+[[population]]
+name = "a"
+sigma = 0.3
+initial = { profile = "gaussian", mean = 0.5, std = 0.1 }
+terminal = "x^2"
+"#;
+
+fn build_error(text: &str) -> String {
+    match Config::from_toml_str(text) {
+        Err(e) => e.to_string(),
+        Ok(c) => c
+            .build()
+            .err()
+            .expect("the input should be rejected")
+            .to_string(),
+    }
+}
+
+#[test]
+fn the_good_configuration_builds() {
+    Config::from_toml_str(GOOD).unwrap().build().unwrap();
+}
+
+#[test]
+fn negative_sigma() {
+    let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = -0.3"));
+    assert!(
+        e.contains("population[0].sigma") && e.contains("-0.3"),
+        "{e}"
+    );
+}
+
+#[test]
+fn negative_initial_density() {
+    let e = build_error(&GOOD.replace(
+        r#"initial = { profile = "gaussian", mean = 0.5, std = 0.1 }"#,
+        r#"initial = "x - 0.5""#,
+    ));
+    assert!(
+        e.contains("population[0].initial") && e.contains("negative density"),
+        "{e}"
+    );
+}
+
+#[test]
+fn zero_mass_initial_density() {
+    let e = build_error(&GOOD.replace(
+        r#"initial = { profile = "gaussian", mean = 0.5, std = 0.1 }"#,
+        "initial = 0",
+    ));
+    assert!(
+        e.contains("population[0].initial") && e.contains("mass 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn expression_that_yields_nan() {
+    let e = build_error(&GOOD.replace(r#"terminal = "x^2""#, r#"terminal = "ln(x - 0.5)""#));
+    assert!(
+        e.contains("population[0].terminal") && e.contains("NaN"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_key() {
+    let e = build_error(&GOOD.replace("steps = 10", "steps = 10\ndt = 0.1"));
+    assert!(e.contains("unknown field") && e.contains("dt"), "{e}");
+}
+
+#[test]
+fn grid_with_too_few_nodes() {
+    let e = build_error(&GOOD.replace("n = 20", "n = 2"));
+    assert!(e.contains("grid.x.n") && e.contains("at least 3"), "{e}");
+}
+
+#[test]
+fn unknown_variable_in_expression() {
+    let e = build_error(&GOOD.replace(r#"terminal = "x^2""#, r#"terminal = "y^2""#));
+    assert!(
+        e.contains("population[0].terminal") && e.contains("\"y\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn coupling_of_the_wrong_size() {
+    let e = build_error(&format!(
+        "{GOOD}\n[coupling]\nlinear = [[1.0, 0.0], [0.0, 1.0]]\n"
+    ));
+    assert!(e.contains("coupling.linear"), "{e}");
+}
+
+#[test]
+fn library_api_rejects_the_same_inputs() {
+    let grid = Grid::new_1d(0.0, 1.0, 10, Boundary::Reflecting).unwrap();
+    let time = TimeGrid::new(1.0, 5).unwrap();
+    let make = |sigma: f64, init: f64| {
+        vec![Population::new(&grid, "a", sigma, Quadratic::new(1.0))
+            .with_initial(&grid, move |_| init)]
+    };
+    let err = |pops| {
+        Problem::new(grid.clone(), time, pops, Box::new(Sum::default()))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(make(-1.0, 1.0)).contains("population[0].sigma"));
+    assert!(err(make(1.0, -1.0)).contains("negative density"));
+    assert!(err(make(1.0, 0.0)).contains("mass 0"));
+    assert!(err(make(1.0, f64::NAN)).contains("NaN"));
+    let e = Problem::new(grid.clone(), time, vec![], Box::new(Sum::default())).unwrap_err();
+    assert!(e.to_string().contains("population"), "{e}");
+    assert!(TimeGrid::new(-1.0, 5)
+        .unwrap_err()
+        .to_string()
+        .contains("time.horizon"));
+    assert!(Grid::new_1d(0.0, 1.0, 1, Boundary::Periodic)
+        .unwrap_err()
+        .to_string()
+        .contains("grid.x.n"));
+}
+
+#[test]
+fn cli_check_reports_the_field_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, GOOD.replace("sigma = 0.3", "sigma = -0.3")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfg"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("population[0].sigma"), "{stderr}");
+    let path = dir.path().join("bad.ini");
+    std::fs::write(&path, GOOD).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mfg"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".toml"));
+}
