@@ -316,10 +316,10 @@ fn fp_sweep_solves_the_adjoint_of_the_final_hjb_linearisation() {
                 &mut gen,
             );
             gen.apply_transpose(&problem.grid, m.level(step + 1), &mut qtm);
-            for i in 0..n {
-                let r = (m.level(step + 1)[i] - m.level(step)[i]) / dt - qtm[i];
-                let scale =
-                    m.level(step + 1)[i].abs() / dt + gen.out_rate(i) * m.level(step + 1)[i];
+            let (now, next) = (m.level(step), m.level(step + 1));
+            for (i, q) in qtm.iter().enumerate() {
+                let r = (next[i] - now[i]) / dt - q;
+                let scale = next[i].abs() / dt + gen.out_rate(i) * next[i];
                 assert!(
                     r.abs() <= 1e-12 * scale.max(1.0),
                     "step {step} node {i}: {r:e}"

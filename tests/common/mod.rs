@@ -1,5 +1,10 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
+// Small dense numerical kernels read best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
+/// Right-hand side of y' = f(t, y), written into the last argument.
+pub type Rhs = dyn Fn(f64, &[f64], &mut [f64]);
 
 /// Observed order of convergence between two grids whose steps differ by `ratio`.
 pub fn order(coarse_err: f64, fine_err: f64, ratio: f64) -> f64 {
@@ -7,13 +12,7 @@ pub fn order(coarse_err: f64, fine_err: f64, ratio: f64) -> f64 {
 }
 
 /// Classic RK4 for y' = f(t, y) from t0 to t1 in `steps` steps.
-pub fn rk4(
-    f: &dyn Fn(f64, &[f64], &mut [f64]),
-    y0: &[f64],
-    t0: f64,
-    t1: f64,
-    steps: usize,
-) -> Vec<f64> {
+pub fn rk4(f: &Rhs, y0: &[f64], t0: f64, t1: f64, steps: usize) -> Vec<f64> {
     let n = y0.len();
     let h = (t1 - t0) / steps as f64;
     let mut y = y0.to_vec();
