@@ -24,8 +24,7 @@ fn build_error(text: &str) -> String {
         Err(e) => e.to_string(),
         Ok(c) => c
             .build()
-            .err()
-            .expect("the input should be rejected")
+            .expect_err("the input should be rejected")
             .to_string(),
     }
 }
