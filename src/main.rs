@@ -203,6 +203,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         } => {
             let start = Instant::now();
             let saved = io::read(&file).map_err(file_error)?;
+            let read_seconds = start.elapsed().as_secs_f64();
+            let start = Instant::now();
             let times = times.or_else(|| {
                 saved
                     .header
@@ -230,7 +232,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 println!("{}", p.display());
             }
             eprintln!(
-                "{} pictures in {:.2} s",
+                "read {} in {read_seconds:.3} s; {} pictures in {:.2} s",
+                file.display(),
                 written.len(),
                 start.elapsed().as_secs_f64()
             );

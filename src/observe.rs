@@ -60,7 +60,7 @@ impl Interrupt {
         self.flag.load(Ordering::SeqCst)
     }
 
-    /// Installs the process-wide Ctrl-C (SIGINT/SIGTERM) handler: the first Ctrl-C sets the flag
+    /// Installs the process-wide Ctrl-C handler (SIGINT, and SIGTERM/SIGHUP): the first Ctrl-C sets the flag
     /// (the solve ends after the current iteration and the caller saves the state); a second
     /// one exits at once with code 130 (a file being written stays a temporary file, the one
     /// under the final name is untouched). Call at most once per process.
