@@ -443,6 +443,16 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     if path.is_dir() {
         return Err(anyhow!("{}: is a directory", path.display()));
     }
+    // Never replace someone else's file: an existing target must be an mfg result (a damaged
+    // one, e.g. truncated, may be replaced).
+    if path.exists() {
+        match io::read_header(path) {
+            Err(e @ (io::Error::NotHdf5 { .. } | io::Error::NotMfg { .. })) => {
+                return Err(anyhow!("refusing to overwrite it: {e}"));
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }
 

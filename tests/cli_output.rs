@@ -145,6 +145,17 @@ fn exit_codes_converged_invalid_not_converged() {
     ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    // An existing file that is not an mfg result is never overwritten.
+    let precious = dir.path().join("precious.h5");
+    std::fs::write(&precious, "my thesis").unwrap();
+    let o = run(&["solve", s(&cfg), "--out", s(&precious)]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("refusing to overwrite"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "my thesis");
 }
 
 #[test]

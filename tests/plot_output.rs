@@ -111,6 +111,29 @@ fn plots_1d_have_the_requested_size_and_content() {
     let p = dir.path().join("one.png");
     plot::heatmap_1d(&view, 1, Quantity::Value, &p, (300, 240)).unwrap();
     check_png(&p, (300, 240));
+
+    // Drawn from the saved file, the picture is the same, pixel for pixel.
+    let h5 = dir.path().join("run.h5");
+    mfg::io::write(
+        &h5,
+        &problem,
+        &mfg::io::Run::finished(&solution),
+        Some(&cfg),
+        &mfg::io::WriteOptions::default(),
+    )
+    .unwrap();
+    let saved = mfg::io::read(&h5).unwrap();
+    let saved_names = saved.header.names();
+    let from_file = View {
+        grid: &saved.header.grid,
+        time: &saved.header.time,
+        names: &saved_names,
+        solution: &saved.solution,
+    };
+    let q = dir.path().join("two.png");
+    plot::heatmap_1d(&from_file, 1, Quantity::Value, &q, (300, 240)).unwrap();
+    let (a, b) = (image::open(&p).unwrap(), image::open(&q).unwrap());
+    assert_eq!(a.to_rgb8(), b.to_rgb8());
 }
 
 #[test]
