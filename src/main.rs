@@ -446,11 +446,10 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     // Never replace someone else's file: an existing target must be an mfg result (a damaged
     // one, e.g. truncated, may be replaced).
     if path.exists() {
-        match io::read_header(path) {
-            Err(e @ (io::Error::NotHdf5 { .. } | io::Error::NotMfg { .. })) => {
-                return Err(anyhow!("refusing to overwrite it: {e}"));
-            }
-            _ => {}
+        if let Err(e @ (io::Error::NotHdf5 { .. } | io::Error::NotMfg { .. })) =
+            io::read_header(path)
+        {
+            return Err(anyhow!("refusing to overwrite it: {e}"));
         }
     }
     Ok(())
