@@ -297,6 +297,8 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     }
     if let Some(path) = &out {
         check_output_dir(path).map_err(invalid)?;
+    } else if every > 0 {
+        note("note: [output] checkpoint_every is ignored without --out FILE");
     }
     let resume_state = match &saved {
         Some(s) => {

@@ -110,6 +110,7 @@ pub struct Progress {
     start: Instant,
     started_at: usize,
     last_line: Option<Instant>,
+    first: bool,
     /// Minimum time between two plain log lines.
     pub interval: Duration,
 }
@@ -142,6 +143,7 @@ impl Progress {
             start: Instant::now(),
             started_at: 0,
             last_line: None,
+            first: true,
             interval: Duration::from_secs(1),
         }
     }
@@ -190,8 +192,9 @@ pub fn contraction_rate(history: &[StepStats]) -> Option<f64> {
 
 impl Observer for Progress {
     fn step(&mut self, _iterate: &Iterate, history: &[StepStats]) -> Control {
-        if self.last_line.is_none() && self.bar.is_none() {
-            // First call: a resumed run starts counting speed from here.
+        if self.first {
+            // Speed counts the iterations of this process only (a resumed run starts late).
+            self.first = false;
             self.started_at = history.len().saturating_sub(1);
         }
         match self.mode {
