@@ -31,6 +31,8 @@ pub struct Spec {
     pub coupling: CouplingSpec,
     #[serde(default)]
     pub solver: SolverSpec,
+    #[serde(default, skip_serializing_if = "OutputSpec::is_default")]
+    pub output: OutputSpec,
 }
 
 /// `[grid]`: one axis (1D) or two (2D).
@@ -337,6 +339,76 @@ impl SolverSpec {
                 max_iterations: self.hjb_max_iterations,
             },
         })
+    }
+}
+
+/// `[output]`: what `mfg solve` writes besides the result file.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Write a checkpoint (current iterate and history) to the output file every this many
+    /// outer iterations; 0 or absent: only the final result. `--checkpoint-every` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_every: Option<usize>,
+    /// Deflate level 0-9 of the field datasets in the HDF5 file, or `false` for none
+    /// (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Compression>,
+    /// Times of the 2D snapshot plots (default: 0, T/3, 2T/3, T).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_times: Option<Vec<f64>>,
+}
+
+/// `compression = 4` or `compression = false`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Compression {
+    Level(u8),
+    Enabled(bool),
+}
+
+impl OutputSpec {
+    fn is_default(&self) -> bool {
+        *self == OutputSpec::default()
+    }
+
+    /// Checks the values; `Spec::build` calls it.
+    pub fn validate(&self, horizon: f64) -> Result<()> {
+        if let Some(Compression::Level(l)) = self.compression {
+            if l > 9 {
+                return Err(Error::invalid(
+                    "output.compression",
+                    format!("{l}: the deflate level lies in 0..=9 (or false for none)"),
+                ));
+            }
+        }
+        if let Some(Compression::Enabled(true)) = self.compression {
+            return Err(Error::invalid(
+                "output.compression",
+                "true: give a deflate level 0..=9, or false for none",
+            ));
+        }
+        if let Some(times) = &self.snapshot_times {
+            if let Some(t) = times
+                .iter()
+                .find(|t| !(t.is_finite() && **t >= 0.0 && **t <= horizon))
+            {
+                return Err(Error::invalid(
+                    "output.snapshot_times",
+                    format!("{t}: times must lie in [0, {horizon}]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The deflate level of the field datasets (`None`: uncompressed).
+    pub fn deflate_level(&self) -> Option<u8> {
+        match self.compression {
+            None => Some(4),
+            Some(Compression::Level(l)) => Some(l),
+            Some(Compression::Enabled(_)) => None,
+        }
     }
 }
 
@@ -647,6 +719,7 @@ impl Spec {
         self.coupling.check_rows(pops.len())?;
         let problem = Problem::new(grid, time, pops, self.coupling.build())?;
         let settings = self.solver.build()?;
+        self.output.validate(self.time.horizon)?;
         Ok((problem, settings))
     }
 

@@ -34,12 +34,16 @@
 //! ```
 //!
 //! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] →
-//! [`grid`], with [`error`] at the bottom.
+//! [`grid`], with [`error`] at the bottom. Above the core: [`io`] (HDF5 result files), [`plot`]
+//! (pictures) and [`observe`] (progress, checkpoints, Ctrl-C), which the core never imports.
 
 pub mod config;
 pub mod error;
 pub mod field;
 pub mod grid;
+pub mod io;
+pub mod observe;
+pub mod plot;
 pub mod problem;
 pub mod scheme;
 pub mod solve;

@@ -1,15 +1,30 @@
-//! The `mfg` command line: solve, check.
+//! The `mfg` command line: solve, check, plot, inspect.
 
-use anyhow::Context;
+use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use mfg::config::Config;
-use mfg::solve::{self, Termination};
-use std::path::PathBuf;
+use mfg::io::{self, Run, RunState, WriteOptions};
+use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
+use mfg::plot::{self, PlotOptions, View};
+use mfg::solve::{self, Observer, Termination};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    solved and converged (or: command succeeded)
+  1    runtime failure: the solver failed (e.g. a linear solve) or a file could not be written
+  2    invalid input: bad configuration, bad option, or a file that is missing, not an mfg
+       result, or damaged
+  3    the solve ended without converging (max iterations, divergence, non-finite values);
+       the results are saved when --out is given
+  130  interrupted by Ctrl-C; the current state is saved when --out is given and can be
+       continued with `mfg solve --resume FILE`";
 
 /// Multi-population mean field games: monotone finite differences, Picard iteration.
 #[derive(Parser, Debug)]
-#[command(name = "mfg", version, about, long_about = None)]
+#[command(name = "mfg", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,64 +32,436 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Solve the problem a configuration file (TOML or YAML) describes and print a summary.
+    /// Solve the problem a configuration file (TOML or YAML) describes, print a summary, and
+    /// optionally save the result (HDF5) and pictures.
+    #[command(after_help = EXIT_CODES)]
     Solve {
-        /// Configuration file (.toml, .yaml, .yml).
-        config: PathBuf,
+        /// Configuration file (.toml, .yaml, .yml). Optional with --resume: the configuration
+        /// stored in the resumed file is used.
+        #[arg(required_unless_present = "resume")]
+        config: Option<PathBuf>,
         /// Outer method, overriding `solver.method` of the file (e.g. picard, fictitious-play).
         #[arg(long)]
         method: Option<String>,
+        /// Write the result to this HDF5 file (atomically: a temporary file, then a rename).
+        /// With --resume the default is the resumed file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Continue the run saved in this file (a checkpoint, an interrupted or an unconverged
+        /// run) instead of starting from the cold start.
+        #[arg(long, value_name = "FILE")]
+        resume: Option<PathBuf>,
+        /// Save the current iterate and history to the output file every N iterations
+        /// (overrides `[output] checkpoint_every`; 0 disables).
+        #[arg(long, value_name = "N")]
+        checkpoint_every: Option<usize>,
+        /// Draw the pictures of the result into this directory.
+        #[arg(long, value_name = "DIR")]
+        plots: Option<PathBuf>,
+        /// Picture size in pixels.
+        #[arg(long, value_name = "WxH", default_value = "800x600", value_parser = parse_size)]
+        size: (u32, u32),
+        /// No progress display and no notes on stderr (errors are still reported).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Validate a configuration file without solving.
     Check {
         /// Configuration file (.toml, .yaml, .yml).
         config: PathBuf,
     },
+    /// Draw the pictures of a saved result (without solving again).
+    #[command(after_help = EXIT_CODES)]
+    Plot {
+        /// Result file written by `mfg solve --out`.
+        file: PathBuf,
+        /// Output directory (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Picture size in pixels.
+        #[arg(long, value_name = "WxH", default_value = "800x600", value_parser = parse_size)]
+        size: (u32, u32),
+        /// Times of the snapshots, comma-separated (default: `[output] snapshot_times` of the
+        /// stored configuration, else 0, T/3, 2T/3, T).
+        #[arg(long, value_name = "T1,T2,...", value_delimiter = ',')]
+        times: Option<Vec<f64>>,
+    },
+    /// Print what a result file holds: problem, grid, populations, outcome, history tail.
+    #[command(after_help = EXIT_CODES)]
+    Inspect {
+        /// Result file written by `mfg solve --out`.
+        file: PathBuf,
+        /// Number of history rows to print.
+        #[arg(long, default_value_t = 5)]
+        tail: usize,
+        /// Also print the stored configuration text.
+        #[arg(long)]
+        config: bool,
+    },
 }
 
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: expected WIDTHxHEIGHT, e.g. 800x600"))?;
+    let p = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("{s:?}: {e}"));
+    let size = (p(w)?, p(h)?);
+    if size.0 < plot::MIN_SIZE.0 || size.1 < plot::MIN_SIZE.1 {
+        return Err(format!(
+            "{s:?}: at least {}x{} is needed",
+            plot::MIN_SIZE.0,
+            plot::MIN_SIZE.1
+        ));
+    }
+    Ok(size)
+}
+
+/// Exit code for runtime failures.
+const EXIT_FAILURE: u8 = 1;
 /// Exit code for invalid input.
 const EXIT_INVALID: u8 = 2;
 /// Exit code for a solve that ended without converging.
 const EXIT_NOT_CONVERGED: u8 = 3;
+/// Exit code for an interrupted solve (128 + SIGINT, the shell convention).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn invalid(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: EXIT_INVALID,
+        error: e.into(),
+    }
+}
+
+fn failure(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: EXIT_FAILURE,
+        error: e.into(),
+    }
+}
+
+/// Reading a result file: a missing, foreign or damaged file is invalid input.
+fn file_error(e: io::Error) -> Failure {
+    match e {
+        io::Error::Io { .. } | io::Error::Hdf5 { .. } => failure(e),
+        e => invalid(e),
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_INVALID)
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Check { config } => {
-            let cfg = Config::from_path(&config)?;
+            let cfg = Config::from_path(&config).map_err(invalid)?;
             let (problem, _settings) = cfg
                 .build()
-                .with_context(|| format!("in {}", config.display()))?;
+                .with_context(|| format!("in {}", config.display()))
+                .map_err(invalid)?;
             println!("{}: valid", config.display());
             println!("{}", problem.describe());
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
-        Command::Solve { config, method } => {
-            let mut cfg = Config::from_path(&config)?;
-            if let Some(name) = method {
-                cfg.spec.solver.method = name.parse()?;
+        Command::Solve {
+            config,
+            method,
+            out,
+            resume,
+            checkpoint_every,
+            plots,
+            size,
+            quiet,
+        } => solve_command(SolveArgs {
+            config,
+            method,
+            out,
+            resume,
+            checkpoint_every,
+            plots,
+            size,
+            quiet,
+        }),
+        Command::Plot {
+            file,
+            out,
+            size,
+            times,
+        } => {
+            let start = Instant::now();
+            let saved = io::read(&file).map_err(file_error)?;
+            let read_seconds = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let times = times.or_else(|| {
+                saved
+                    .header
+                    .config()
+                    .ok()
+                    .and_then(|c| c.spec.output.snapshot_times)
+            });
+            let names = saved.header.names();
+            let view = View {
+                grid: &saved.header.grid,
+                time: &saved.header.time,
+                names: &names,
+                solution: &saved.solution,
+            };
+            let options = PlotOptions {
+                size,
+                times,
+                ..PlotOptions::default()
+            };
+            let written = plot::render_all(&view, &out, &options).map_err(|e| match e {
+                plot::Error::Invalid { .. } => invalid(e),
+                e => failure(e),
+            })?;
+            for p in &written {
+                println!("{}", p.display());
             }
-            let (problem, settings) = cfg
-                .build()
-                .with_context(|| format!("in {}", config.display()))?;
-            let solution = solve::solve(&problem, &settings)?;
-            print_summary(&problem, &solution);
-            Ok(if solution.termination == Termination::Converged {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_NOT_CONVERGED)
-            })
+            eprintln!(
+                "read {} in {read_seconds:.3} s; {} pictures in {:.2} s",
+                file.display(),
+                written.len(),
+                start.elapsed().as_secs_f64()
+            );
+            Ok(0)
         }
+        Command::Inspect { file, tail, config } => {
+            let header = io::read_header(&file).map_err(file_error)?;
+            print_inspect(&header, tail, config);
+            Ok(0)
+        }
+    }
+}
+
+struct SolveArgs {
+    config: Option<PathBuf>,
+    method: Option<String>,
+    out: Option<PathBuf>,
+    resume: Option<PathBuf>,
+    checkpoint_every: Option<usize>,
+    plots: Option<PathBuf>,
+    size: (u32, u32),
+    quiet: bool,
+}
+
+fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
+    let note = |s: &str| {
+        if !a.quiet {
+            eprintln!("{s}");
+        }
+    };
+    // The run to continue, if any.
+    let saved = match &a.resume {
+        Some(path) => Some(io::read(path).map_err(file_error)?),
+        None => None,
+    };
+    let mut cfg = match (&a.config, &saved) {
+        (Some(path), _) => Config::from_path(path).map_err(invalid)?,
+        (None, Some(s)) => s.header.config().map_err(invalid)?,
+        (None, None) => unreachable!("clap requires CONFIG or --resume"),
+    };
+    if let Some(name) = &a.method {
+        cfg.spec.solver.method = name.parse().map_err(invalid)?;
+    }
+    let origin = cfg
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("the stored configuration"));
+    let (problem, settings) = cfg
+        .build()
+        .with_context(|| format!("in {}", origin.display()))
+        .map_err(invalid)?;
+    let out = a.out.clone().or_else(|| a.resume.clone());
+    let every = a
+        .checkpoint_every
+        .or(cfg.spec.output.checkpoint_every)
+        .unwrap_or(0);
+    if a.checkpoint_every.unwrap_or(0) > 0 && out.is_none() {
+        return Err(invalid(anyhow!(
+            "--checkpoint-every needs --out FILE to write the checkpoints to"
+        )));
+    }
+    if let Some(path) = &out {
+        check_output_dir(path).map_err(invalid)?;
+    } else if every > 0 {
+        note("note: [output] checkpoint_every is ignored without --out FILE");
+    }
+    let resume_state = match &saved {
+        Some(s) => {
+            if s.header.config_text.as_deref() != Some(cfg.text.as_str()) && a.config.is_some() {
+                note(&format!(
+                    "note: {} differs from the configuration stored in {}; continuing from the \
+                     stored iterate anyway",
+                    origin.display(),
+                    s.header.path.display()
+                ));
+            }
+            s.solution
+                .iterate
+                .check_shape(&problem)
+                .with_context(|| {
+                    format!(
+                        "cannot resume {} with {}",
+                        s.header.path.display(),
+                        origin.display()
+                    )
+                })
+                .map_err(invalid)?;
+            note(&format!(
+                "resuming {} after {} iterations ({})",
+                s.header.path.display(),
+                s.solution.history.len(),
+                s.header.state.as_str()
+            ));
+            Some(s.resume_state())
+        }
+        None => None,
+    };
+    let options = WriteOptions {
+        compression: cfg.spec.output.deflate_level(),
+    };
+    let method_name = settings
+        .build(&problem)
+        .map_err(invalid)?
+        .name()
+        .to_string();
+
+    // Observers: Ctrl-C, progress, checkpoints.
+    let mut interrupt = Interrupt::new();
+    interrupt
+        .install_ctrlc()
+        .map_err(|e| failure(anyhow!("cannot install the Ctrl-C handler: {e}")))?;
+    let mode = if a.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    };
+    let mut progress = Progress::new(settings.stopping.max_iterations, mode);
+    let mut checkpoint = match (&out, every) {
+        (Some(path), n) if n > 0 => {
+            let mut c = Checkpoint::new(path, n, &problem, Some(&cfg), &method_name, options);
+            c.quiet = a.quiet;
+            Some(c)
+        }
+        _ => None,
+    };
+    let solution = {
+        let mut list: Vec<&mut dyn Observer> = vec![&mut interrupt, &mut progress];
+        if let Some(c) = checkpoint.as_mut() {
+            list.push(c);
+        }
+        let mut chain = Chain(list);
+        solve::solve_with(&problem, &settings, resume_state, &mut chain)
+            .with_context(|| format!("solving {}", origin.display()))
+            .map_err(failure)?
+    };
+    if let Some(c) = &checkpoint {
+        if c.written > 0 {
+            note(&format!(
+                "{} checkpoints written ({:.3} s in total)",
+                c.written, c.seconds
+            ));
+        }
+    }
+
+    // Save, draw, summarise.
+    if let Some(path) = &out {
+        let start = Instant::now();
+        io::write(
+            path,
+            &problem,
+            &Run::finished(&solution),
+            Some(&cfg),
+            &options,
+        )
+        .map_err(failure)?;
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        note(&format!(
+            "wrote {} ({}, {:.3} s)",
+            path.display(),
+            human_bytes(bytes),
+            start.elapsed().as_secs_f64()
+        ));
+    } else if solution.termination == Termination::Interrupted {
+        note("note: nothing saved (no --out FILE given)");
+    }
+    if let Some(dir) = &a.plots {
+        let start = Instant::now();
+        let names: Vec<String> = problem.populations.iter().map(|p| p.name.clone()).collect();
+        let view = View {
+            grid: &problem.grid,
+            time: &problem.time,
+            names: &names,
+            solution: &solution,
+        };
+        let options = PlotOptions {
+            size: a.size,
+            times: cfg.spec.output.snapshot_times.clone(),
+            ..PlotOptions::default()
+        };
+        let written = plot::render_all(&view, dir, &options).map_err(failure)?;
+        note(&format!(
+            "{} pictures in {} ({:.2} s)",
+            written.len(),
+            dir.display(),
+            start.elapsed().as_secs_f64()
+        ));
+    }
+    print_summary(&problem, &solution);
+    Ok(match solution.termination {
+        Termination::Converged => 0,
+        Termination::Interrupted => EXIT_INTERRUPTED,
+        _ => EXIT_NOT_CONVERGED,
+    })
+}
+
+/// The directory of `path` must exist (so that a long solve does not end in a failed write).
+fn check_output_dir(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(anyhow!(
+            "{}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        ));
+    }
+    if path.is_dir() {
+        return Err(anyhow!("{}: is a directory", path.display()));
+    }
+    // Never replace someone else's file: an existing target must be an mfg result (a damaged
+    // one, e.g. truncated, may be replaced).
+    if path.exists() {
+        if let Err(e @ (io::Error::NotHdf5 { .. } | io::Error::NotMfg { .. })) =
+            io::read_header(path)
+        {
+            return Err(anyhow!("refusing to overwrite it: {e}"));
+        }
+    }
+    Ok(())
+}
+
+fn human_bytes(b: u64) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.1} KiB", b as f64 / 1024.0)
     }
 }
 
@@ -100,5 +487,89 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
             mass.last().copied().unwrap_or(f64::NAN),
             drift
         );
+    }
+}
+
+fn print_inspect(h: &io::Header, tail: usize, show_config: bool) {
+    let size = std::fs::metadata(&h.path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{}: mfg result (format {} v{}, written by mfg {} at {}), {}",
+        h.path.display(),
+        io::FORMAT_NAME,
+        h.format_version,
+        h.mfg_version,
+        h.created,
+        human_bytes(size)
+    );
+    if let Some(t) = &h.title {
+        println!("title: {t}");
+    }
+    if let Some(p) = &h.config_path {
+        println!("configuration: {p}");
+    }
+    println!("problem: {}", h.problem.lines().next().unwrap_or_default());
+    let levels = h.time.nt + 1;
+    let shape: Vec<String> = std::iter::once(levels)
+        .chain(h.grid.axes().iter().rev().map(|a| a.n))
+        .map(|n| n.to_string())
+        .collect();
+    println!(
+        "fields: /populations/<name>/{{m, u, {}}} shaped ({}), {}",
+        ["alpha_x", "alpha_y"][..h.grid.dim()].join(", "),
+        shape.join(", "),
+        h.compression
+    );
+    println!("populations:");
+    for p in &h.populations {
+        println!(
+            "  {:<16} sigma = {}, H = {}",
+            p.name, p.sigma, p.hamiltonian
+        );
+    }
+    let state = match h.state {
+        RunState::Finished(t) => t.as_str().to_string(),
+        RunState::InProgress => "in progress (checkpoint written during the solve)".to_string(),
+    };
+    let last = h.history.last().copied().unwrap_or_default();
+    println!(
+        "run: {} {} after {} iterations, final residual {:.3e}, wall time {:.3} s",
+        h.method,
+        state,
+        h.history.len(),
+        last.residual,
+        h.wall_time
+    );
+    if !h.history.is_empty() && tail > 0 {
+        println!(
+            "history (last {}):\n  {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>7} {:>9}",
+            tail.min(h.history.len()),
+            "iter",
+            "residual",
+            "hjb",
+            "fp",
+            "delta_u",
+            "delta_m",
+            "theta",
+            "seconds"
+        );
+        for s in &h.history[h.history.len().saturating_sub(tail)..] {
+            println!(
+                "  {:>6} {:>11.3e} {:>11.3e} {:>11.3e} {:>11.3e} {:>11.3e} {:>7.4} {:>9.3}",
+                s.iteration,
+                s.residual,
+                s.residual_hjb,
+                s.residual_fp,
+                s.delta_u,
+                s.delta_m,
+                s.theta,
+                s.seconds
+            );
+        }
+    }
+    if show_config {
+        match &h.config_text {
+            Some(text) => println!("configuration text:\n{text}"),
+            None => println!("no configuration stored"),
+        }
     }
 }
