@@ -429,19 +429,20 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     })
 }
 
-/// The directory of `path` must exist (so that a long solve does not end in a failed write).
+/// Creates the directory of `path` if needed and checks the target before solving, so that a
+/// long solve does not end in a failed write.
 fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    if !dir.is_dir() {
-        return Err(anyhow!(
-            "{}: the directory {} does not exist",
+    std::fs::create_dir_all(dir).map_err(|e| {
+        anyhow!(
+            "{}: cannot create the directory {}: {e}",
             path.display(),
             dir.display()
-        ));
-    }
+        )
+    })?;
     if path.is_dir() {
         return Err(anyhow!("{}: is a directory", path.display()));
     }

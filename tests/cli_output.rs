@@ -137,14 +137,17 @@ fn exit_codes_converged_invalid_not_converged() {
     let o = run(&["solve", s(&cfg), "--checkpoint-every", "5"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
-    let o = run(&[
-        "solve",
-        s(&cfg),
-        "--out",
-        s(&dir.path().join("no/such/dir/x.h5")),
-    ]);
+    // A missing output directory is created; one that cannot be (a file is in the way) is an
+    // error before any solving.
+    let nested = dir.path().join("new/sub/x.h5");
+    let o = run(&["solve", s(&cfg), "--out", s(&nested)]);
+    assert!(matches!(code(&o), 0 | 3), "{}", stderr(&o));
+    assert!(io::read_header(&nested).is_ok());
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, "a file").unwrap();
+    let o = run(&["solve", s(&cfg), "--out", s(&blocker.join("x.h5"))]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot create"), "{}", stderr(&o));
     // An existing file that is not an mfg result is never overwritten.
     let precious = dir.path().join("precious.h5");
     std::fs::write(&precious, "my thesis").unwrap();
