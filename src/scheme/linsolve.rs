@@ -917,6 +917,13 @@ fn transpose(lat: &Lattice, a: &Five, at: &mut Five) {
     }
 }
 
+/// ‖A‖∞, the largest absolute row sum.
+fn max_row_sum(a: &Five) -> f64 {
+    (0..a[C].len())
+        .map(|i| a.iter().map(|c| c[i].abs()).sum::<f64>())
+        .fold(0.0, f64::max)
+}
+
 /// Dot product with four partial sums (vectorises; the order differs from a plain sum).
 fn dot4(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
@@ -987,6 +994,8 @@ pub struct IluBicgstab {
     jt: Five,
     jt_sc: Scaled,
     jt_current: bool,
+    /// ‖J‖∞ and ‖Jᵀ‖∞.
+    norms: [f64; 2],
     /// Pivots 1/d_i, shared by J and Jᵀ: the preconditioner of Jᵀ is Mᵀ.
     inv_d: Vec<f64>,
     work: [Vec<f64>; 7],
@@ -1028,6 +1037,7 @@ impl IluBicgstab {
             jt: zeros5(),
             jt_sc: zeros4(),
             jt_current: false,
+            norms: [0.0; 2],
             inv_d: vec![0.0; n],
             work: std::array::from_fn(|_| vec![0.0; n]),
             stencil: Stencil::new(grid),
@@ -1059,6 +1069,7 @@ impl IluBicgstab {
             ));
         }
         scale(&self.lat, &self.j, &self.inv_d, &mut self.j_sc);
+        self.norms[0] = max_row_sum(&self.j);
         self.jt_current = false;
         self.lu_current = false;
         Ok(())
@@ -1069,22 +1080,24 @@ impl IluBicgstab {
         if transpose_op && !self.jt_current {
             transpose(&self.lat, &self.j, &mut self.jt);
             scale(&self.lat, &self.jt, &self.inv_d, &mut self.jt_sc);
+            self.norms[1] = max_row_sum(&self.jt);
             self.jt_current = true;
         }
         let fp = transpose_op && b.iter().all(|v| *v >= 0.0);
         let target = abs_tol.max(self.settings.rel_tol * norm(b));
         let [mut x, w1, w2, w3, w4, w5, w6] = std::mem::take(&mut self.work);
         let mut ws = [w1, w2, w3, w4, w5, w6];
-        let (a, sc) = if transpose_op {
-            (&self.jt, &self.jt_sc)
+        let (a, sc, a_norm) = if transpose_op {
+            (&self.jt, &self.jt_sc, self.norms[1])
         } else {
-            (&self.j, &self.j_sc)
+            (&self.j, &self.j_sc, self.norms[0])
         };
         let (ok, its) = bicgstab(
             &self.lat,
             a,
             sc,
             &self.inv_d,
+            a_norm,
             b,
             &mut x,
             target,
@@ -1159,13 +1172,14 @@ impl IluBicgstab {
 }
 
 /// Right-preconditioned BiCGSTAB for A x = b from x = 0, until ‖b - A x‖₂ ≤ target (checked
-/// on the true residual). Returns (converged, iterations).
+/// on the true residual); `a_norm` = ‖A‖∞. Returns (converged, iterations).
 #[allow(clippy::too_many_arguments)]
 fn bicgstab(
     lat: &Lattice,
     a: &Five,
     sc: &Scaled,
     inv_d: &[f64],
+    a_norm: f64,
     b: &[f64],
     x: &mut [f64],
     target: f64,
@@ -1182,9 +1196,6 @@ fn bicgstab(
     // Round-off bounds the attainable residual by about ε (‖A‖ ‖x‖ + ‖b‖): a relative target
     // below that would stall and end in the LU fallback (seen on fine 1D grids, where
     // ‖A‖ ‖x‖ ≫ ‖b‖).
-    let a_norm = (0..x.len())
-        .map(|i| a.iter().map(|c| c[i].abs()).sum::<f64>())
-        .fold(0.0, f64::max);
     let floor = |x: &[f64]| 2.0 * f64::EPSILON * (a_norm * norm(x) + bnorm);
     let accept = |res: f64, x: &[f64]| res <= target || (res <= 1e3 * target && res <= floor(x));
     let mut it = 0;
@@ -1203,10 +1214,10 @@ fn bicgstab(
             }
             let beta = (rho_new / rho) * (alpha / omega);
             rho = rho_new;
+            // s holds the preconditioned direction p̂ here.
             for k in 0..p.len() {
                 p[k] = r[k] + beta * (p[k] - omega * v[k]);
             }
-            // s holds the preconditioned direction p̂ here.
             s.copy_from_slice(p);
             forward(lat, sc, s);
             backward(lat, sc, inv_d, s);
