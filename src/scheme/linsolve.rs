@@ -6,6 +6,7 @@
 //! - 1D reflecting: J is tridiagonal; Thomas elimination, O(N), and one factorisation serves both
 //!   J and Jᵀ (A = LU, Aᵀ = UᵀLᵀ).
 //! - 1D periodic: cyclic tridiagonal; Sherman-Morrison on top of the tridiagonal solver.
+//!   ([`LinearSolver::Iterative`] also runs in 1D, as a single x-line, mainly for testing.)
 //! - 2D, direct ([`LinearSolver::Direct`]): faer's sparse LU. The pattern of J never changes
 //!   (the 5-point stencil), so the column ordering and symbolic analysis are computed once per
 //!   grid and only the numeric factorisation is redone, into a reused buffer. faer factors Jᵀ
@@ -16,7 +17,7 @@
 //!   triangles, so no fill), on structured 5-point storage (one coefficient array per direction,
 //!   line-by-line loops, two x-lines per triangular sweep to overlap their recurrences). The
 //!   pivots D are relaxed modified ILU, ω = 0.95 of the dropped fill lumped onto the diagonal
-//!   ([`dilu`]): at 128² it needs ~18 iterations where plain ILU(0) needs 28.
+//!   (`dilu`): at 128² it needs ~18 iterations where plain ILU(0) needs 30.
 //!   Positivity of FP solves: with ω = 0 (D-ILU, equal to ILU(0) on non-periodic grids) M is a
 //!   regular splitting of the M-matrix J: M⁻¹ ≥ 0 and N = M - J = offdiag(L D⁻¹ U) ≥ 0 (all
 //!   pivots d_i ≥ 1/Δt), and the same holds for Jᵀ with Mᵀ. Krylov iterates carry no sign
@@ -953,8 +954,8 @@ pub struct IterativeSettings {
     pub polish_steps: usize,
     /// Rescale an FP result (b ≥ 0) to the exact mass Δt Σ b.
     pub conserve_mass: bool,
-    /// Weight ω of the dropped fill lumped onto the pivots (see [`dilu`]): 0 is D-ILU, 1 is
-    /// modified ILU.
+    /// Weight ω of the dropped fill lumped onto the pivots: 0 is D-ILU (diag M = diag J), 1 is
+    /// modified ILU (M 1 = J 1). The default 0.95 cut the iterations at 128² from 30 to 18.
     pub milu: f64,
 }
 
