@@ -1109,23 +1109,8 @@ impl IluBicgstab {
         let result = if ok {
             if fp && x.iter().any(|v| *v < 0.0) {
                 self.stats.polishes += 1;
-                let steps = self.settings.polish_steps;
-                if self.settings.milu == 0.0 {
-                    polish(&self.lat, a, sc, &self.inv_d, b, &mut x, &mut ws[0], steps);
-                } else {
-                    // The sign argument needs the regular splitting of D-ILU (rare path).
-                    let n = x.len();
-                    let (mut inv_d, mut sc0): (Vec<f64>, Scaled) =
-                        (vec![0.0; n], std::array::from_fn(|_| vec![0.0; n]));
-                    // D-ILU pivots of an M-matrix are ≥ its row sums (see [`dilu`]); were
-                    // they not, the clamped x would still be ≥ 0, only less accurate.
-                    if dilu(&self.lat, a, 0.0, &mut ws[1], &mut inv_d) {
-                        scale(&self.lat, a, &inv_d, &mut sc0);
-                        polish(&self.lat, a, &sc0, &inv_d, b, &mut x, &mut ws[0], steps);
-                    } else {
-                        x.iter_mut().for_each(|v| *v = v.max(0.0));
-                    }
-                }
+                let [t, us, ..] = &mut ws;
+                self.polish_transpose(b, &mut x, t, us);
             }
             if fp && self.settings.conserve_mass {
                 // Σ_i (Jᵀx)_i = Σ_i x_i/Δt: the exact solution has mass Δt Σ b.
@@ -1145,6 +1130,30 @@ impl IluBicgstab {
         let [w1, w2, w3, w4, w5, w6] = ws;
         self.work = [x, w1, w2, w3, w4, w5, w6];
         result
+    }
+
+    /// Makes an approximate solution x of Jᵀx = b (b ≥ 0) non-negative: clamp, then Richardson
+    /// steps of the D-ILU splitting of Jᵀ (see [`polish`]); `t`, `us` are scratch. Needs Jᵀ
+    /// built (`jt_current`).
+    fn polish_transpose(&self, b: &[f64], x: &mut [f64], t: &mut [f64], us: &mut [f64]) {
+        let (lat, a, steps) = (&self.lat, &self.jt, self.settings.polish_steps);
+        if self.settings.milu == 0.0 {
+            polish(lat, a, &self.jt_sc, &self.inv_d, b, x, t, steps);
+            return;
+        }
+        // The sign argument needs the regular splitting of D-ILU; MILU pivots do not give one.
+        // This path is rare, so its factors are not kept.
+        let n = x.len();
+        let (mut inv_d, mut sc): (Vec<f64>, Scaled) =
+            (vec![0.0; n], std::array::from_fn(|_| vec![0.0; n]));
+        // D-ILU pivots of an M-matrix are ≥ its row sums (see `dilu`); were they not, the
+        // clamped x would still be ≥ 0, only less accurate.
+        if dilu(lat, a, 0.0, us, &mut inv_d) {
+            scale(lat, a, &inv_d, &mut sc);
+            polish(lat, a, &sc, &inv_d, b, x, t, steps);
+        } else {
+            x.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
     }
 
     /// The direct solve of the current J or Jᵀ (faer's LU, factorised on demand).
@@ -1425,13 +1434,10 @@ mod tests {
         // the polish is fed a perturbed exact solution directly, with negative far tails.
         let grid = grid(32, 24, Boundary::Periodic, Boundary::Reflecting);
         let gen = random_generator(&grid, 13, 6.0);
-        let dilu_only = IterativeSettings {
-            milu: 0.0,
-            ..Default::default()
-        };
-        let mut s = IluBicgstab::new(&grid, dilu_only).unwrap();
+        // The default (MILU) settings: the polish must build its own D-ILU splitting.
+        let mut s = IluBicgstab::new(&grid, IterativeSettings::default()).unwrap();
         s.factor(&grid, &gen, 1.0 / DT).unwrap();
-        let mut t = s.work[0].clone();
+        let (mut t, mut us) = (s.work[0].clone(), s.work[1].clone());
         transpose(&s.lat, &s.j, &mut s.jt);
         scale(&s.lat, &s.jt, &s.inv_d, &mut s.jt_sc);
         let b: Vec<f64> = grid.sample(|p| {
@@ -1450,7 +1456,7 @@ mod tests {
             .collect();
         assert!(x.iter().filter(|v| **v < 0.0).count() > 10);
         let before = rel_err(&x, &exact);
-        polish(&s.lat, &s.jt, &s.jt_sc, &s.inv_d, &b, &mut x, &mut t, 2);
+        s.polish_transpose(&b, &mut x, &mut t, &mut us);
         assert!(x.iter().all(|v| *v > 0.0), "the polish left m ≤ 0");
         let after = rel_err(&x, &exact);
         assert!(after < 0.5 * before, "{before:e} -> {after:e}");
