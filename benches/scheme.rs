@@ -64,7 +64,7 @@ fn sweeps(c: &mut Criterion) {
         let len = p.grid.len();
         let mut sources = Field::filled(nt, len, 0.0);
         scheme::running_costs(&p, 0, &it.m, &mut sources);
-        let mut ws = Workspace::new(&p.grid).unwrap();
+        let mut ws = Workspace::new(&p.grid, Default::default()).unwrap();
         let mut gens = vec![Generator::zeros(&p.grid); nt];
         let mut u = it.u[0].clone();
         let hjb = HjbSettings::default();

@@ -11,7 +11,7 @@ use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::coupling::{self, Coupling};
 use crate::problem::hamiltonian::{self, Hamiltonian};
 use crate::problem::{Population, Problem};
-use crate::scheme::HjbSettings;
+use crate::scheme::{HjbSettings, LinearSolver};
 use crate::solve::{MethodKind, Relaxation, SolverSettings, Stopping};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -238,6 +238,9 @@ pub struct SolverSpec {
     pub hjb_tol: f64,
     #[serde(default = "default_hjb_max")]
     pub hjb_max_iterations: usize,
+    /// Linear solver of the implicit steps: `auto` (default), `direct` or `iterative`.
+    #[serde(default)]
+    pub linear_solver: LinearSolver,
 }
 
 /// Outer method names.
@@ -287,6 +290,7 @@ impl Default for SolverSpec {
             tol_residual: default_tol(),
             hjb_tol: default_hjb_tol(),
             hjb_max_iterations: default_hjb_max(),
+            linear_solver: LinearSolver::default(),
         }
     }
 }
@@ -337,6 +341,7 @@ impl SolverSpec {
             hjb: HjbSettings {
                 tol: self.hjb_tol,
                 max_iterations: self.hjb_max_iterations,
+                linear_solver: self.linear_solver,
             },
         })
     }
@@ -784,6 +789,24 @@ log = [0.1, 0.2]
         let bad = MINIMAL.replace("std = 0.2", "std = 0.2, widht = 1");
         let e = Config::from_toml_str(&bad).unwrap_err().to_string();
         assert!(e.contains("widht"), "{e}");
+    }
+
+    #[test]
+    fn linear_solver_key() {
+        let (_, s) = Config::from_toml_str(MINIMAL).unwrap().build().unwrap();
+        assert_eq!(s.hjb.linear_solver, LinearSolver::Auto);
+        let direct = format!("{MINIMAL}[solver]\nlinear_solver = \"direct\"\n");
+        let (_, s) = Config::from_toml_str(&direct).unwrap().build().unwrap();
+        assert_eq!(s.hjb.linear_solver, LinearSolver::Direct);
+        let bad = format!("{MINIMAL}[solver]\nlinear_solver = \"gauss\"\n");
+        let e = Config::from_toml_str(&bad).unwrap_err().to_string();
+        assert!(e.contains("linear_solver") && e.contains("gauss"), "{e}");
+        assert_eq!(
+            "iterative".parse::<LinearSolver>().unwrap(),
+            LinearSolver::Iterative
+        );
+        let e = "lu".parse::<LinearSolver>().unwrap_err().to_string();
+        assert!(e.contains("solver.linear_solver"), "{e}");
     }
 
     #[test]

@@ -482,11 +482,16 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
     for (k, p) in problem.populations.iter().enumerate() {
         let mass = solution.mass(problem, k);
         let drift = mass.iter().map(|v| (v - mass[0]).abs()).fold(0.0, f64::max);
+        let min_m = solution.iterate.m[k]
+            .as_slice()
+            .iter()
+            .fold(f64::INFINITY, |a, &v| a.min(v));
         println!(
-            "  {:<16} mass {:.15} (max drift over time {:.1e})",
+            "  {:<16} mass {:.15} (max drift over time {:.1e}), min m {:.1e}",
             p.name,
             mass.last().copied().unwrap_or(f64::NAN),
-            drift
+            drift,
+            min_m
         );
     }
 }

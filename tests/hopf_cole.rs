@@ -67,7 +67,7 @@ fn hjb_error(nx: usize, nt: usize) -> f64 {
     scheme::running_costs(&problem, 0, &m, &mut sources);
     let mut u = Field::filled(nt + 1, n, 0.0);
     let mut gens = vec![Generator::zeros(&problem.grid); nt];
-    let mut ws = Workspace::new(&problem.grid).unwrap();
+    let mut ws = Workspace::new(&problem.grid, Default::default()).unwrap();
     scheme::hjb_sweep(
         &problem,
         0,

@@ -294,7 +294,7 @@ fn fp_sweep_solves_the_adjoint_of_the_final_hjb_linearisation() {
         scheme::running_costs(&problem, k, &m0, &mut sources);
         let mut u = Field::filled(nt + 1, n, 0.0);
         let mut gens = vec![Generator::zeros(&problem.grid); nt];
-        let mut ws = Workspace::new(&problem.grid).unwrap();
+        let mut ws = Workspace::new(&problem.grid, Default::default()).unwrap();
         let hjb = scheme::HjbSettings::default();
         scheme::hjb_sweep(
             &problem, k, &m0, &sources, &mut u, &mut gens, &mut ws, &hjb, false,

@@ -352,8 +352,11 @@ pub fn solve_with(
 }
 
 /// Per-population workspaces for `problem`'s grid.
-pub(crate) fn workspaces(problem: &Problem) -> Result<Vec<Workspace>> {
+pub(crate) fn workspaces(
+    problem: &Problem,
+    linear: scheme::LinearSolver,
+) -> Result<Vec<Workspace>> {
     (0..problem.k())
-        .map(|_| Workspace::new(&problem.grid))
+        .map(|_| Workspace::new(&problem.grid, linear))
         .collect()
 }

@@ -75,7 +75,7 @@ impl Picard {
             relaxation,
             hjb,
             buffers,
-            ws: super::workspaces(problem)?,
+            ws: super::workspaces(problem, hjb.linear_solver)?,
             sources: vec![Field::filled(nt.max(1), n, 0.0); problem.k()],
             sources_m: Vec::new(),
         })
