@@ -943,6 +943,10 @@ fn norm(a: &[f64]) -> f64 {
     dot4(a, a).sqrt()
 }
 
+/// Largest mass correction factor |f - 1| an FP solve may apply: a converged solve needs
+/// O(rel_tol); anything beyond this bound sends the step to the LU.
+const MASS_CORRECTION_LIMIT: f64 = 1e-10;
+
 /// Parameters of [`IluBicgstab`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IterativeSettings {
@@ -977,7 +981,8 @@ pub struct IterativeStats {
     pub solves: usize,
     /// BiCGSTAB iterations, all solves.
     pub iterations: usize,
-    /// Solves handed to the LU because BiCGSTAB did not converge.
+    /// Solves handed to the LU because BiCGSTAB did not converge (or an FP result needed a
+    /// mass correction beyond `MASS_CORRECTION_LIMIT`).
     pub fallbacks: usize,
     /// FP solves whose BiCGSTAB result had a negative entry and was polished.
     pub polishes: usize,
@@ -1106,21 +1111,27 @@ impl IluBicgstab {
             &mut ws,
         );
         self.stats.iterations += its;
-        let result = if ok {
-            if fp && x.iter().any(|v| *v < 0.0) {
+        let mut ok = ok;
+        if ok && fp {
+            if x.iter().any(|v| *v < 0.0) {
                 self.stats.polishes += 1;
                 let [t, us, ..] = &mut ws;
                 self.polish_transpose(b, &mut x, t, us);
             }
-            if fp && self.settings.conserve_mass {
+            if self.settings.conserve_mass {
                 // Σ_i (Jᵀx)_i = Σ_i x_i/Δt: the exact solution has mass Δt Σ b.
                 let (mass, sx) = (b.iter().sum::<f64>() / self.inv_dt, x.iter().sum::<f64>());
-                // The solve converged, so |f - 1| ≤ |Σ r|/Σ b is of the size of its tolerance.
+                // The solve converged, so |f - 1| ≤ |Σ r|/Σ b is of the size of its tolerance;
+                // a larger correction would hide a bad solve, which the LU redoes instead.
                 let f = mass / sx;
-                if sx > 0.0 && f.is_finite() {
+                if sx > 0.0 && (f - 1.0).abs() <= MASS_CORRECTION_LIMIT {
                     x.iter_mut().for_each(|v| *v *= f);
+                } else if mass > 0.0 {
+                    ok = false;
                 }
             }
+        }
+        let result = if ok {
             b.copy_from_slice(&x);
             Ok(())
         } else {
