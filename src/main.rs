@@ -154,6 +154,13 @@ fn file_error(e: io::Error) -> Failure {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, which turns `mfg inspect run.h5 | head` into a panic on the next
+    // print; restore the default so a closed pipe ends the process quietly, as for other tools.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
