@@ -25,7 +25,15 @@ fn check_against_finite_differences(problem: &Problem) {
     let mut lin = Linearization::new(problem);
     let mut sc = jacobian::scratch(problem);
     let mut f0 = vec![0.0; len];
-    jacobian::evaluate(problem, 1.0, &it.u, &it.m, Some(&mut f0), Some(&mut lin), &mut sc);
+    jacobian::evaluate(
+        problem,
+        1.0,
+        &it.u,
+        &it.m,
+        Some(&mut f0),
+        Some(&mut lin),
+        &mut sc,
+    );
     let mut dense = vec![0.0; len * len];
     for (r, c, v) in lin.triplets(&problem.grid) {
         dense[r * len + c] += v;
@@ -70,7 +78,9 @@ fn check_against_finite_differences(problem: &Problem) {
     assert!(nnz > 6 * len, "{nnz} non-zeros for {len} unknowns");
 
     // Matrix-free product = assembled matrix times a vector.
-    let v: Vec<f64> = (0..len).map(|i| ((i * 37 % 101) as f64 / 50.0) - 1.0).collect();
+    let v: Vec<f64> = (0..len)
+        .map(|i| ((i * 37 % 101) as f64 / 50.0) - 1.0)
+        .collect();
     let mut y = vec![0.0; len];
     lin.apply(&problem.grid, &v, &mut y);
     for r in 0..len {
@@ -115,6 +125,12 @@ fn residual_norms_equal_system_residual() {
         .map(|_| mfg::scheme::Workspace::new(&problem.grid).unwrap())
         .collect();
     let want = mfg::scheme::system_residual(&problem, &it.u, &it.m, &sources, &mut ws);
-    assert!((r.hjb - want.hjb).abs() <= 1e-14 * want.hjb.max(1.0), "{r:?} vs {want:?}");
-    assert!((r.fp - want.fp).abs() <= 1e-14 * want.fp.max(1.0), "{r:?} vs {want:?}");
+    assert!(
+        (r.hjb - want.hjb).abs() <= 1e-14 * want.hjb.max(1.0),
+        "{r:?} vs {want:?}"
+    );
+    assert!(
+        (r.fp - want.fp).abs() <= 1e-14 * want.fp.max(1.0),
+        "{r:?} vs {want:?}"
+    );
 }

@@ -377,6 +377,29 @@ impl Hamiltonian for Power {
         }
     }
 
+    fn value_and_gradient(
+        &self,
+        _x: &[f64],
+        _m: &[f64],
+        pm: &[f64],
+        pp: &[f64],
+        dm: &mut [f64],
+        dp: &mut [f64],
+    ) -> f64 {
+        // One power for both: Ĥ = S · S^{q/2-1}/(qc).
+        let s = Self::godunov_sum(pm, pp);
+        let scale = if s > 0.0 {
+            s.powf(0.5 * self.q - 1.0) / self.cost
+        } else {
+            0.0
+        };
+        for a in 0..pm.len() {
+            dm[a] = scale * pos(pm[a]);
+            dp[a] = scale * neg(pp[a]);
+        }
+        s * scale / self.q
+    }
+
     fn hessian(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64], hess: &mut [f64]) {
         // d_r = S^{q/2-1} w_r / c with w = ((p⁻_0)⁺, (p⁺_0)⁻, …), so
         // ∂d_r/∂v_s = ((q-2) S^{q/2-2} w_r w_s + S^{q/2-1} δ_rs χ_r) / c, χ_r = [w_r ≠ 0]
@@ -462,6 +485,19 @@ mod tests {
         let (mut dm, mut dp) = ([0.0], [0.0]);
         h.gradient(&x, &[], &[3.0], &[-1.0], &mut dm, &mut dp);
         assert_eq!((dm[0], dp[0]), (1.5, -0.5));
+    }
+
+    #[test]
+    fn power_value_and_gradient_agree_with_separate_calls() {
+        let h = Power::new(1.5, 1.3);
+        let (pm, pp) = ([0.3, -0.7], [-0.2, 0.4]);
+        let (mut dm, mut dp, mut dm2, mut dp2) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
+        let v = h.value_and_gradient(&[0.0; 2], &[], &pm, &pp, &mut dm, &mut dp);
+        h.gradient(&[0.0; 2], &[], &pm, &pp, &mut dm2, &mut dp2);
+        assert!((v - h.value(&[0.0; 2], &[], &pm, &pp)).abs() < 1e-15);
+        assert_eq!((dm, dp), (dm2, dp2));
+        let z = h.value_and_gradient(&[0.0], &[], &[-1.0], &[1.0], &mut dm, &mut dp);
+        assert_eq!((z, dm[0], dp[0]), (0.0, 0.0, 0.0));
     }
 
     #[test]

@@ -267,9 +267,17 @@ impl Linearization {
         self.add_transport(grid, k, n, xu, y);
     }
 
-    /// Calls `f(row, column, value)` for every stored entry of J (duplicates possible on tiny
-    /// periodic grids, where two stencil paths reach the same node: they must be summed).
-    pub fn for_each_entry(&self, grid: &Grid, mut f: impl FnMut(usize, usize, f64)) {
+    /// Calls `f(row, column, value)` for every entry of J (duplicates possible: two stencil
+    /// paths can reach the same node, and they must be summed). With `structural`, every entry
+    /// of the fixed sparsity pattern is emitted, zeros included, in an order that depends only
+    /// on the grid (so that a factorisation's pattern can be reused); otherwise zero blocks and
+    /// zero transport entries are skipped.
+    pub fn for_each_entry(
+        &self,
+        grid: &Grid,
+        structural: bool,
+        mut f: impl FnMut(usize, usize, f64),
+    ) {
         let l = self.layout;
         let d = self.dim;
         let nv = 2 * d;
@@ -291,7 +299,7 @@ impl Linearization {
                         f(ru + i, l.u(k, n + 1) + i, -1.0);
                     }
                     for j in 0..l.populations {
-                        if self.coupling_used(k, j) {
+                        if structural || self.coupling_used(k, j) {
                             f(ru + i, l.m(j, n) + i, self.coupling(k, j, n)[i]);
                         }
                     }
@@ -307,8 +315,8 @@ impl Linearization {
                     }
                     // Transport: the flux i → nb(i, s) depends on the slopes v_r of node i.
                     let nb = grid.neighbours(i);
-                    let g = &self.transport
-                        [((k * l.steps + n) * l.nodes + i) * nv * nv..][..nv * nv];
+                    let g =
+                        &self.transport[((k * l.steps + n) * l.nodes + i) * nv * nv..][..nv * nv];
                     for (s, &j) in nb.iter().enumerate() {
                         if j == NONE {
                             continue;
@@ -319,7 +327,7 @@ impl Linearization {
                             let gm = g[s * nv + 2 * a] * inv_h[a];
                             let gp = g[s * nv + 2 * a + 1] * inv_h[a];
                             let mut put = |col: usize, v: f64| {
-                                if v != 0.0 {
+                                if structural || v != 0.0 {
                                     f(rm + j, ru + col, -v);
                                     f(rm + i, ru + col, v);
                                 }
@@ -342,7 +350,7 @@ impl Linearization {
     /// J as (row, column, value) triplets in the [`Layout`] order (duplicates to be summed).
     pub fn triplets(&self, grid: &Grid) -> Vec<(usize, usize, f64)> {
         let mut t = Vec::new();
-        self.for_each_entry(grid, |r, c, v| t.push((r, c, v)));
+        self.for_each_entry(grid, false, |r, c, v| t.push((r, c, v)));
         t
     }
 }
@@ -405,7 +413,8 @@ pub fn evaluate(
     let b = layout.block();
     let kk = layout.populations;
     // Per-population output chunks, so that populations run in parallel.
-    let (mut fu, mut fm): (Vec<Option<&mut [f64]>>, Vec<Option<&mut [f64]>>) = match f {
+    type Chunks<'a> = Vec<Option<&'a mut [f64]>>;
+    let (mut fu, mut fm): (Chunks<'_>, Chunks<'_>) = match f {
         Some(f) => {
             let (a, c) = f.split_at_mut(layout.half());
             (
@@ -413,7 +422,10 @@ pub fn evaluate(
                 c.chunks_mut(b).map(Some).collect(),
             )
         }
-        None => ((0..kk).map(|_| None).collect(), (0..kk).map(|_| None).collect()),
+        None => (
+            (0..kk).map(|_| None).collect(),
+            (0..kk).map(|_| None).collect(),
+        ),
     };
     type LinChunks<'a> = (&'a mut [Generator], &'a mut [f64], &'a mut [f64]);
     let mut lin = lin;
@@ -437,9 +449,7 @@ pub fn evaluate(
         .zip(fm.par_iter_mut())
         .zip(lins.par_iter_mut())
         .enumerate()
-        .map(|(k, (((sc, fu), fm), lin))| {
-            evaluate_population(problem, k, s, u, m, fu, fm, lin, sc)
-        })
+        .map(|(k, (((sc, fu), fm), lin))| evaluate_population(problem, k, s, u, m, fu, fm, lin, sc))
         .collect();
     drop(lins);
     if let Some(lin) = lin {
@@ -499,6 +509,7 @@ fn evaluate_population(
     let (mut v, mut hess) = ([0.0; 4], [0.0; 16]);
     for n in 0..nt {
         let m_next = densities_at(m, n + 1);
+        #[allow(clippy::needless_range_loop)]
         for i in 0..nn {
             for (j, ml) in mloc.iter_mut().enumerate() {
                 *ml = m_next[j][i];
@@ -538,9 +549,7 @@ fn evaluate_population(
         }
         if let Some(fu) = fu.as_deref_mut() {
             let out = &mut fu[n * nn..(n + 1) * nn];
-            out.iter_mut()
-                .zip(&sc.res)
-                .for_each(|(o, r)| *o = dt * r);
+            out.iter_mut().zip(&sc.res).for_each(|(o, r)| *o = dt * r);
         }
         if let Some(fm) = fm.as_deref_mut() {
             let out = &mut fm[n * nn..(n + 1) * nn];

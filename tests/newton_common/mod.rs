@@ -42,14 +42,23 @@ pub fn problem_2d(nx: usize, ny: usize, nt: usize, c: Box<dyn Coupling>) -> Prob
 
 /// A monotone linear coupling (symmetric part positive definite).
 pub fn monotone() -> Box<dyn Coupling> {
-    Box::new(coupling::Linear::from_rows(&[vec![1.0, 0.5], vec![0.5, 0.8]]))
+    Box::new(coupling::Linear::from_rows(&[
+        vec![1.0, 0.5],
+        vec![0.5, 0.8],
+    ]))
 }
 
 /// Linear + log + power terms, to exercise every derivative.
 pub fn mixed() -> Box<dyn Coupling> {
     Box::new(coupling::Sum(vec![
-        Box::new(coupling::Linear::from_rows(&[vec![0.6, 0.3], vec![-0.2, 0.9]])),
-        Box::new(coupling::Log::from_rows(&[vec![0.1, 0.05], vec![0.0, 0.15]])),
+        Box::new(coupling::Linear::from_rows(&[
+            vec![0.6, 0.3],
+            vec![-0.2, 0.9],
+        ])),
+        Box::new(coupling::Log::from_rows(&[
+            vec![0.1, 0.05],
+            vec![0.0, 0.15],
+        ])),
         Box::new(coupling::Power {
             kappa: vec![0.3, 0.2],
             beta: 1.5,
