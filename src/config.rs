@@ -264,10 +264,14 @@ pub struct SolverSpec {
     pub gmres_restart: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmres_max_iterations: Option<usize>,
-    /// Newton: damped Picard iterations (θ = `relaxation`) before the first Newton step
-    /// (default: 0, or 3 for couplings singular at m = 0 such as log m).
+    /// Newton: Picard iterations (θ = `warm_relaxation`, default 1) before the first Newton
+    /// step (default: 0, or 3 for couplings singular at m = 0 such as log m). The `relaxation`
+    /// key is the θ of the Picard fallback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_start: Option<usize>,
+    /// Newton: θ of the warm-start Picard iterations (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_relaxation: Option<f64>,
     /// Newton: `continuation` (default), `picard` or `none` when the line search fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Fallback>,
@@ -348,6 +352,7 @@ impl Default for SolverSpec {
             gmres_restart: None,
             gmres_max_iterations: None,
             warm_start: None,
+            warm_relaxation: None,
             fallback: None,
             fallback_iterations: None,
             continuation_tol: None,
@@ -415,6 +420,7 @@ impl SolverSpec {
                         .gmres_max_iterations
                         .unwrap_or(d.gmres_max_iterations),
                     warm_start: self.warm_start.or(d.warm_start),
+                    warm_relaxation: self.warm_relaxation.unwrap_or(d.warm_relaxation),
                     picard_relaxation: self.relaxation,
                     fallback: self.fallback.unwrap_or(d.fallback),
                     fallback_iterations: self.fallback_iterations.unwrap_or(d.fallback_iterations),
@@ -461,6 +467,7 @@ impl SolverSpec {
             ("gmres_restart", self.gmres_restart.is_some()),
             ("gmres_max_iterations", self.gmres_max_iterations.is_some()),
             ("warm_start", self.warm_start.is_some()),
+            ("warm_relaxation", self.warm_relaxation.is_some()),
             ("fallback", self.fallback.is_some()),
             ("fallback_iterations", self.fallback_iterations.is_some()),
             ("continuation_tol", self.continuation_tol.is_some()),
