@@ -3,8 +3,9 @@
 //!
 //! One [`Method::step`] is one Newton iteration:
 //! 1. evaluate F and J at the current iterate (J assembled once per step);
-//! 2. solve J d = -F: sparse LU ([`DirectLu`]) or GMRES with the block forward-backward sweep
-//!    preconditioner ([`Krylov`]), to the relative accuracy
+//! 2. solve J d = -F: GMRES with the block forward-backward sweep preconditioner ([`Krylov`])
+//!    or the sparse LU of the assembled Jacobian ([`DirectLu`]; by default only when GMRES
+//!    fails on a 1D system of moderate size), to the relative accuracy
 //!    η_k = clamp(max(‖F_k‖, target/(10‖F_k‖)), η_min, η_max) (inexact Newton: quadratic
 //!    convergence while η_k ∝ ‖F_k‖, and no over-solving once the target is within reach);
 //! 3. backtracking line search on the residual norm of the stopping test: accept the first
@@ -47,7 +48,8 @@ const ROUNDOFF: f64 = 1e-13;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinearSolver {
-    /// Direct LU for 1D problems up to `direct_max_unknowns`, GMRES otherwise.
+    /// GMRES; when it does not converge on a 1D system of at most `direct_max_unknowns`
+    /// unknowns, that step is redone with the direct LU.
     Auto,
     /// Sparse LU of the assembled Jacobian.
     Direct,
@@ -84,7 +86,9 @@ pub enum DensityUpdate {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonSettings {
     pub linear_solver: LinearSolver,
-    /// [`LinearSolver::Auto`] uses the direct LU in 1D up to this many unknowns (2·K·Nt·N).
+    /// [`LinearSolver::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
+    /// many unknowns (2·K·Nt·N). The direct LU is exact but 10-50× slower than GMRES on these
+    /// systems (docs/newton.md), hence not the default.
     pub direct_max_unknowns: usize,
     /// Unknown ordering given to the direct LU.
     pub ordering: Ordering,
@@ -128,7 +132,7 @@ impl Default for NewtonSettings {
     fn default() -> Self {
         NewtonSettings {
             linear_solver: LinearSolver::Auto,
-            direct_max_unknowns: 40_000,
+            direct_max_unknowns: 100_000,
             ordering: Ordering::TimeInterleaved,
             preconditioner: Preconditioner::Auto,
             gmres_restart: 40,
@@ -197,10 +201,15 @@ impl NewtonSettings {
     }
 }
 
+/// The linear solvers of one run (each built when first needed).
 #[derive(Debug)]
-enum Backend {
-    Direct(Box<Option<DirectLu>>),
-    Krylov(Box<Krylov>),
+struct Backend {
+    krylov: Option<Box<Krylov>>,
+    direct: Option<Box<DirectLu>>,
+    /// Whether the direct LU is used first (else only as the fallback of `Auto`).
+    direct_first: bool,
+    /// Whether `Auto` may fall back to the direct LU.
+    direct_fallback: bool,
 }
 
 /// Continuation in the coupling strength s (f → s f).
@@ -256,26 +265,27 @@ impl Newton {
     pub fn new(problem: &Problem, settings: NewtonSettings, hjb: HjbSettings) -> Result<Self> {
         settings.validate()?;
         let layout = Layout::new(problem);
-        let direct = match settings.linear_solver {
-            LinearSolver::Direct => true,
-            LinearSolver::Krylov => false,
-            LinearSolver::Auto => {
-                problem.grid.dim() == 1 && layout.len() <= settings.direct_max_unknowns
-            }
-        };
-        let backend = if direct {
-            Backend::Direct(Box::new(None))
-        } else {
-            Backend::Krylov(Box::new(Krylov::new(
-                problem,
-                GmresParams {
-                    restart: settings.gmres_restart,
-                    max_iterations: settings.gmres_max_iterations,
-                    rel_tol: 1e-6,
-                    abs_tol: 0.0,
-                },
-                settings.preconditioner,
-            )?))
+        let direct_first = settings.linear_solver == LinearSolver::Direct;
+        let backend = Backend {
+            krylov: if direct_first {
+                None
+            } else {
+                Some(Box::new(Krylov::new(
+                    problem,
+                    GmresParams {
+                        restart: settings.gmres_restart,
+                        max_iterations: settings.gmres_max_iterations,
+                        rel_tol: 1e-6,
+                        abs_tol: 0.0,
+                    },
+                    settings.preconditioner,
+                )?))
+            },
+            direct: None,
+            direct_first,
+            direct_fallback: settings.linear_solver == LinearSolver::Auto
+                && problem.grid.dim() == 1
+                && layout.len() <= settings.direct_max_unknowns,
         };
         let log_density = match settings.density_update {
             DensityUpdate::Auto => problem.coupling.singular_at_zero(),
@@ -310,9 +320,9 @@ impl Newton {
         })
     }
 
-    /// Whether the linear solves use the direct LU.
+    /// Whether the linear solves start with the direct LU.
     pub fn is_direct(&self) -> bool {
-        matches!(self.backend, Backend::Direct(_))
+        self.backend.direct_first
     }
 
     fn picard_step(
@@ -429,18 +439,30 @@ impl Newton {
         } else {
             None
         };
-        match &mut self.backend {
-            Backend::Direct(lu) => {
-                if lu.is_none() {
-                    **lu = Some(DirectLu::new(grid, &self.lin, self.settings.ordering)?);
-                }
-                let lu = lu.as_mut().as_mut().expect("just built");
-                lu.factor(grid, &self.lin, weights)?;
-                self.dx.iter_mut().zip(&self.f).for_each(|(d, f)| *d = -f);
-                lu.solve(&mut self.dx)?;
-                Ok(1)
+        let direct = |backend: &mut Backend,
+                      lin: &Linearization,
+                      f: &[f64],
+                      dx: &mut [f64],
+                      ordering: Ordering|
+         -> Result<usize> {
+            if backend.direct.is_none() {
+                backend.direct = Some(Box::new(DirectLu::new(grid, lin, ordering)?));
             }
-            Backend::Krylov(kr) => {
+            let lu = backend.direct.as_mut().expect("just built");
+            lu.factor(grid, lin, weights)?;
+            dx.iter_mut().zip(f).for_each(|(d, f)| *d = -f);
+            lu.solve(dx)?;
+            Ok(1)
+        };
+        match self.backend.krylov.as_mut() {
+            None => direct(
+                &mut self.backend,
+                &self.lin,
+                &self.f,
+                &mut self.dx,
+                self.settings.ordering,
+            ),
+            Some(kr) => {
                 kr.refresh(grid, &self.lin)?;
                 let tol = match weights {
                     // Relative FP rows: an absolute floor has no meaning, η alone decides.
@@ -463,7 +485,19 @@ impl Newton {
                     }
                 };
                 let info = kr.solve(grid, &self.lin, &self.f, &mut self.dx, tol, weights)?;
-                if self.dx.iter().any(|v| !v.is_finite()) {
+                let finite = self.dx.iter().all(|v| v.is_finite());
+                if (!info.converged || !finite) && self.backend.direct_fallback {
+                    // A hard linear system (strongly non-monotone, or a far start): exact step.
+                    let n = direct(
+                        &mut self.backend,
+                        &self.lin,
+                        &self.f,
+                        &mut self.dx,
+                        self.settings.ordering,
+                    )?;
+                    return Ok(info.iterations + n);
+                }
+                if !finite {
                     return Err(Error::LinearSolve(
                         "GMRES produced a non-finite Newton step".into(),
                     ));
