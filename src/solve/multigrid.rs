@@ -2,8 +2,8 @@
 //! approximate inverse inside the Newton-Krylov preconditioner on 2D grids, where a sparse LU
 //! per time step costs too much to refactorise at every Newton step.
 //!
-//! - Hierarchy: the cell-centred grid is coarsened by 2 along every axis whose node count is
-//!   even and stays ≥ 4, until no axis can be coarsened or ≤ [`COARSEST`] nodes remain.
+//! - Hierarchy: the cell-centred grid is coarsened by 2 along every axis with ≥ 4 nodes (an odd
+//!   count leaves one singleton aggregate) until ≤ [`COARSEST`] nodes remain.
 //! - Transfers: aggregation of 2 (1D) or 2×2 (2D) cells, piecewise-constant prolongation P and
 //!   restriction R = Pᵀ.
 //! - Coarse operators: Galerkin M_c = R M P, so (M_c)ᵀ = R Mᵀ P and one hierarchy serves M and
@@ -98,8 +98,8 @@ impl Level {
     }
 }
 
-/// Aggregation along one axis: fine cells 2c and 2c+1 form coarse cell c (identity when the
-/// axis is not coarsened).
+/// Aggregation along one axis: fine cells 2c and 2c+1 form coarse cell c, the last cell of an
+/// odd count stays alone (identity when the axis is not coarsened).
 fn axis_aggregate(nf: usize, coarsen: bool) -> Vec<usize> {
     (0..nf).map(|i| if coarsen { i / 2 } else { i }).collect()
 }
@@ -154,7 +154,7 @@ impl StepMultigrid {
         loop {
             let fine = levels.last_mut().expect("level 0");
             let size = fine.len();
-            let coarsen: Vec<bool> = dims.iter().map(|d| d.0 % 2 == 0 && d.0 >= 4).collect();
+            let coarsen: Vec<bool> = dims.iter().map(|d| d.0 >= 4).collect();
             if size <= COARSEST || !coarsen.iter().any(|&c| c) {
                 break;
             }
@@ -166,7 +166,7 @@ impl StepMultigrid {
             let cdims: Vec<usize> = dims
                 .iter()
                 .zip(&coarsen)
-                .map(|(d, &c)| if c { d.0 / 2 } else { d.0 })
+                .map(|(d, &c)| if c { d.0.div_ceil(2) } else { d.0 })
                 .collect();
             let (nx, cnx) = (dims[0].0, cdims[0]);
             fine.agg = (0..size)
@@ -410,6 +410,7 @@ mod tests {
             (64, Boundary::Reflecting),
             (128, Boundary::Reflecting),
             (64, Boundary::Periodic),
+            (45, Boundary::Reflecting),
         ] {
             let g = Grid::new_2d(
                 Axis::new(0.0, 1.0, n, boundary),
