@@ -513,7 +513,7 @@ impl Newton {
     /// switched on (at strength 0 nothing is singular, and the linear form follows the Newton
     /// direction exactly).
     fn log_form(&self) -> bool {
-        self.log_density && (std::env::var("MFG_S0LOG").is_ok() || self.coupling_scale() > 0.0)
+        self.log_density && self.coupling_scale() > 0.0
     }
 
     fn trial_point(&mut self, alpha: f64) {
@@ -592,29 +592,6 @@ impl Method for Newton {
         }
         jacobian::gather(&self.layout, &iterate.u, &iterate.m, &mut self.x0);
         let inner = self.newton_direction(problem, merit0)?;
-        if std::env::var("MFG_DBG").is_ok() {
-            let half = self.layout.half();
-            let nn = self.layout.nodes;
-            let (mut worst, mut at) = (0.0f64, 0);
-            for i in 0..half {
-                let w = (self.dx[half + i] / self.x0[half + i]).abs();
-                if w > worst {
-                    worst = w;
-                    at = i;
-                }
-            }
-            let du = self.dx[..half].iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            eprintln!(
-                "   max|dw| {worst:.3e} at k,n,i = {},{},{} m={:.3e}; max|du| {du:.3e}; clamped {}",
-                at / self.layout.block(),
-                (at % self.layout.block()) / nn,
-                at % nn,
-                self.x0[half + at],
-                (0..half)
-                    .filter(|&i| (self.dx[half + i] / self.x0[half + i]).abs() > 30.0)
-                    .count()
-            );
-        }
         let mut trial = self.trial.take().unwrap_or_else(|| iterate.clone());
         // Round-off level of the residual: below it no decrease can be asked for.
         let u_max = iterate
