@@ -9,20 +9,23 @@
 //!    η_k = clamp(max(‖F_k‖, target/(10‖F_k‖)), η_min, η_max) (inexact Newton: quadratic
 //!    convergence while η_k ∝ ‖F_k‖, and no over-solving once the target is within reach);
 //! 3. backtracking line search on the residual norm of the stopping test: accept the first
-//!    α ∈ {1, ½, ¼, …} with ‖F(x + αd)‖ ≤ (1 - 10⁻⁴α)‖F(x)‖.
+//!    α ∈ {1, ½, ¼, …} with ‖F(x + αd)‖ ≤ (1 - 10⁻⁴α) R, R the largest residual of the last
+//!    `nonmonotone_window` steps (non-monotone rule; 1 gives the classical Armijo rule).
 //!
 //! Globalisation beyond the line search:
-//! - a warm start of a few damped Picard iterations (`warm_start`; by default only for
-//!   couplings singular at m = 0, see [`NewtonSettings::warm_start`]);
+//! - a warm start of a few Picard iterations (`warm_start`; by default only for couplings
+//!   singular at m = 0, see [`NewtonSettings::warm_start`]);
 //! - when the line search fails (a *stall*), a fallback: continuation in the coupling strength
 //!   (solve with f scaled by s = 0, then raise s towards 1, halving the increment after every
 //!   stall, each stage solved to `continuation_tol`), or a few damped Picard iterations; when
 //!   continuation itself stalls out, the Picard fallback follows. Failed steps stay in the
-//!   history with θ = 0 and no change of the iterate.
+//!   history with θ = 0 and no change of the iterate. A linear solve that fails at a finite
+//!   point (singular Jacobian) counts as a failed step too, not as an error.
 //! - For couplings whose derivative is unbounded at m = 0 (log m), Newton runs in log m: the
-//!   Newton direction is the same (J diag(1, m) has the same solutions up to that scaling) but
-//!   the update is m ← m·exp(α dm/m), which keeps m > 0 where the linear update would step
-//!   into m ≤ 0 in the tails and stall the line search on log m = -∞.
+//!   direction in w = log m is dm/m, the update m ← m·exp(α dm/m) keeps m > 0 where the linear
+//!   update would step into m ≤ 0 in the tails (log m = -∞), and the linear solve is scaled
+//!   (FP rows divided by m, m-unknowns multiplied by m) so that the tails' residuals count
+//!   relative to the density.
 //!
 //! History fields: `theta` is the accepted step length α (0 for a failed step, the relaxation
 //! for Picard warm-start/fallback steps), `inner_iterations` the GMRES iterations (1 per
@@ -591,7 +594,13 @@ impl Method for Newton {
             });
         }
         jacobian::gather(&self.layout, &iterate.u, &iterate.m, &mut self.x0);
-        let inner = self.newton_direction(problem, merit0)?;
+        // A failed linear solve at a finite point (a singular Jacobian, e.g. at a bifurcation
+        // of a non-monotone game) is a failed step, handled by the fallback, not an error.
+        let (inner, solved) = match self.newton_direction(problem, merit0) {
+            Ok(n) => (n, true),
+            Err(Error::LinearSolve(_)) => (0, false),
+            Err(e) => return Err(e),
+        };
         let mut trial = self.trial.take().unwrap_or_else(|| iterate.clone());
         // Round-off level of the residual: below it no decrease can be asked for.
         let u_max = iterate
@@ -615,7 +624,12 @@ impl Method for Newton {
         let reference = self.recent.iter().cloned().fold(merit0, f64::max);
         let mut alpha = 1.0;
         let mut accepted: Option<Residual> = None;
-        for _ in 0..=self.settings.max_halvings {
+        let halvings = if solved {
+            self.settings.max_halvings + 1
+        } else {
+            0
+        };
+        for _ in 0..halvings {
             self.trial_point(alpha);
             jacobian::scatter(&self.layout, &self.xt, &mut trial.u, &mut trial.m);
             // The Jacobian at the trial point is computed along: the current one is no longer
