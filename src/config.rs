@@ -12,7 +12,11 @@ use crate::problem::coupling::{self, Coupling};
 use crate::problem::hamiltonian::{self, Hamiltonian};
 use crate::problem::{Population, Problem};
 use crate::scheme::{HjbSettings, LinearSolver};
-use crate::solve::{MethodKind, Relaxation, SolverSettings, Stopping};
+use crate::solve::newton::{DensityUpdate, Fallback, LinearSolver as NewtonSolver};
+use crate::solve::spacetime::{Ordering, Preconditioner};
+use crate::solve::{
+    AndersonSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings, Stopping,
+};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -241,6 +245,57 @@ pub struct SolverSpec {
     /// Linear solver of the implicit steps: `auto` (default), `direct` or `iterative`.
     #[serde(default)]
     pub linear_solver: LinearSolver,
+    /// Anderson: number of past differences kept (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anderson_depth: Option<usize>,
+    /// Anderson: mixing β ∈ (0, 1] (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anderson_mixing: Option<f64>,
+    /// Newton: linear solver of each Newton step, `auto` (GMRES, with the direct LU as
+    /// fallback for small 1D systems), `direct`, `krylov`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newton_solver: Option<NewtonSolver>,
+    /// Newton, direct LU: `blocked`, `time-interleaved` (default), `node-interleaved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering: Option<Ordering>,
+    /// Newton, `auto`: largest 1D system (unknowns) solved by the direct LU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_max_unknowns: Option<usize>,
+    /// Newton-Krylov: per-time-step solves of the preconditioner, `auto` (exact in 1D and on
+    /// small 2D grids, multigrid above), `exact` or `multigrid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preconditioner: Option<Preconditioner>,
+    /// Newton-Krylov: GMRES basis size and iteration cap per Newton step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmres_restart: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmres_max_iterations: Option<usize>,
+    /// Newton: Picard iterations (θ = `warm_relaxation`, default 1) before the first Newton
+    /// step (default: 0, or 3 for couplings singular at m = 0 such as log m). The `relaxation`
+    /// key is the θ of the Picard fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<usize>,
+    /// Newton: θ of the warm-start Picard iterations (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_relaxation: Option<f64>,
+    /// Newton: `continuation` (default), `picard` or `none` when the line search fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+    /// Newton: Picard iterations of one Picard fallback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_iterations: Option<usize>,
+    /// Newton: residual at which a continuation stage counts as solved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation_tol: Option<f64>,
+    /// Newton: halvings of the step before the line search gives up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_search_halvings: Option<usize>,
+    /// Newton: steps the non-monotone line search looks back (1: monotone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonmonotone_window: Option<usize>,
+    /// Newton: `auto` (log m for log couplings), `linear` or `log` update of the densities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_update: Option<DensityUpdate>,
 }
 
 /// Outer method names.
@@ -250,6 +305,10 @@ pub enum MethodName {
     #[default]
     Picard,
     FictitiousPlay,
+    /// Anderson-accelerated Picard.
+    Anderson,
+    /// Newton's method on the whole space-time system.
+    Newton,
 }
 
 impl std::str::FromStr for MethodName {
@@ -291,6 +350,22 @@ impl Default for SolverSpec {
             hjb_tol: default_hjb_tol(),
             hjb_max_iterations: default_hjb_max(),
             linear_solver: LinearSolver::default(),
+            anderson_depth: None,
+            anderson_mixing: None,
+            newton_solver: None,
+            ordering: None,
+            direct_max_unknowns: None,
+            preconditioner: None,
+            gmres_restart: None,
+            gmres_max_iterations: None,
+            warm_start: None,
+            warm_relaxation: None,
+            fallback: None,
+            fallback_iterations: None,
+            continuation_tol: None,
+            line_search_halvings: None,
+            nonmonotone_window: None,
+            density_update: None,
         }
     }
 }
@@ -317,17 +392,54 @@ impl SolverSpec {
                 "must be at least 1",
             ));
         }
+        if self.method != MethodName::FictitiousPlay
+            && !(self.relaxation > 0.0 && self.relaxation <= 1.0)
+        {
+            return Err(Error::invalid(
+                "solver.relaxation",
+                format!("{}: θ must lie in (0, 1]", self.relaxation),
+            ));
+        }
+        self.check_method_keys()?;
         let method = match self.method {
-            MethodName::Picard => {
-                if !(self.relaxation > 0.0 && self.relaxation <= 1.0) {
-                    return Err(Error::invalid(
-                        "solver.relaxation",
-                        format!("{}: θ must lie in (0, 1]", self.relaxation),
-                    ));
-                }
-                MethodKind::Picard(Relaxation::Fixed(self.relaxation))
-            }
+            MethodName::Picard => MethodKind::Picard(Relaxation::Fixed(self.relaxation)),
             MethodName::FictitiousPlay => MethodKind::Picard(Relaxation::FictitiousPlay),
+            MethodName::Anderson => {
+                let d = AndersonSettings::default();
+                let a = AndersonSettings {
+                    depth: self.anderson_depth.unwrap_or(d.depth),
+                    mixing: self.anderson_mixing.unwrap_or(d.mixing),
+                    relaxation: self.relaxation,
+                    ..d
+                };
+                a.validate()?;
+                MethodKind::Anderson(a)
+            }
+            MethodName::Newton => {
+                let d = NewtonSettings::default();
+                let n = NewtonSettings {
+                    linear_solver: self.newton_solver.unwrap_or(d.linear_solver),
+                    ordering: self.ordering.unwrap_or(d.ordering),
+                    direct_max_unknowns: self.direct_max_unknowns.unwrap_or(d.direct_max_unknowns),
+                    preconditioner: self.preconditioner.unwrap_or(d.preconditioner),
+                    gmres_restart: self.gmres_restart.unwrap_or(d.gmres_restart),
+                    gmres_max_iterations: self
+                        .gmres_max_iterations
+                        .unwrap_or(d.gmres_max_iterations),
+                    warm_start: self.warm_start.or(d.warm_start),
+                    warm_relaxation: self.warm_relaxation.unwrap_or(d.warm_relaxation),
+                    picard_relaxation: self.relaxation,
+                    fallback: self.fallback.unwrap_or(d.fallback),
+                    fallback_iterations: self.fallback_iterations.unwrap_or(d.fallback_iterations),
+                    continuation_tol: self.continuation_tol.unwrap_or(d.continuation_tol),
+                    max_halvings: self.line_search_halvings.unwrap_or(d.max_halvings),
+                    nonmonotone_window: self.nonmonotone_window.unwrap_or(d.nonmonotone_window),
+                    density_update: self.density_update.unwrap_or(d.density_update),
+                    ..d
+                };
+                n.validate()?;
+                MethodKind::Newton(n)
+            }
         };
         Ok(SolverSettings {
             method,
@@ -414,6 +526,47 @@ impl OutputSpec {
             Some(Compression::Level(l)) => Some(l),
             Some(Compression::Enabled(_)) => None,
         }
+    }
+}
+
+impl SolverSpec {
+    /// Method-specific keys given for another method are errors naming the key (they would
+    /// otherwise be silently ignored).
+    fn check_method_keys(&self) -> Result<()> {
+        let anderson = [
+            ("anderson_depth", self.anderson_depth.is_some()),
+            ("anderson_mixing", self.anderson_mixing.is_some()),
+        ];
+        let newton = [
+            ("newton_solver", self.newton_solver.is_some()),
+            ("ordering", self.ordering.is_some()),
+            ("direct_max_unknowns", self.direct_max_unknowns.is_some()),
+            ("preconditioner", self.preconditioner.is_some()),
+            ("gmres_restart", self.gmres_restart.is_some()),
+            ("gmres_max_iterations", self.gmres_max_iterations.is_some()),
+            ("warm_start", self.warm_start.is_some()),
+            ("warm_relaxation", self.warm_relaxation.is_some()),
+            ("fallback", self.fallback.is_some()),
+            ("fallback_iterations", self.fallback_iterations.is_some()),
+            ("continuation_tol", self.continuation_tol.is_some()),
+            ("line_search_halvings", self.line_search_halvings.is_some()),
+            ("nonmonotone_window", self.nonmonotone_window.is_some()),
+            ("density_update", self.density_update.is_some()),
+        ];
+        for (keys, method, name) in [
+            (&anderson[..], MethodName::Anderson, "anderson"),
+            (&newton[..], MethodName::Newton, "newton"),
+        ] {
+            if self.method != method {
+                if let Some((key, _)) = keys.iter().find(|(_, set)| *set) {
+                    return Err(Error::invalid(
+                        format!("solver.{key}"),
+                        format!("only used by method = \"{name}\""),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -807,6 +960,71 @@ log = [0.1, 0.2]
         );
         let e = "lu".parse::<LinearSolver>().unwrap_err().to_string();
         assert!(e.contains("solver.linear_solver"), "{e}");
+    }
+
+    #[test]
+    fn every_method_is_selectable() {
+        for (name, want) in [
+            ("picard", "picard"),
+            ("fictitious-play", "fictitious-play"),
+            ("anderson", "anderson"),
+            ("newton", "newton"),
+        ] {
+            let text = MINIMAL.to_string() + &format!("[solver]\nmethod = \"{name}\"\n");
+            let (p, s) = Config::from_toml_str(&text).unwrap().build().unwrap();
+            assert_eq!(s.build(&p).unwrap().name(), want);
+            let m: MethodName = name.parse().unwrap();
+            assert_eq!(m, Config::from_toml_str(&text).unwrap().spec.solver.method);
+        }
+        let e = "gauss-newton"
+            .parse::<MethodName>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("solver.method"), "{e}");
+    }
+
+    #[test]
+    fn newton_and_anderson_keys_are_checked() {
+        let text = MINIMAL.to_string()
+            + "[solver]\nmethod = \"newton\"\nnewton_solver = \"krylov\"\nwarm_start = 2\n\
+               fallback = \"picard\"\ndensity_update = \"log\"\nordering = \"node-interleaved\"\n";
+        let (_, s) = Config::from_toml_str(&text).unwrap().build().unwrap();
+        match s.method {
+            MethodKind::Newton(n) => {
+                assert_eq!(n.linear_solver, NewtonSolver::Krylov);
+                assert_eq!(n.warm_start, Some(2));
+                assert_eq!(n.fallback, Fallback::Picard);
+                assert_eq!(n.density_update, DensityUpdate::Log);
+                assert_eq!(n.ordering, Ordering::NodeInterleaved);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A Newton key with another method names the key.
+        let text = MINIMAL.to_string() + "[solver]\nmethod = \"anderson\"\nwarm_start = 2\n";
+        let e = Config::from_toml_str(&text)
+            .unwrap()
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("solver.warm_start"), "{e}");
+        // Bad values name the key.
+        let text = MINIMAL.to_string() + "[solver]\nmethod = \"newton\"\nnewton_solver = \"lu\"\n";
+        let e = Config::from_toml_str(&text).unwrap_err().to_string();
+        assert!(e.contains("newton_solver") || e.contains("lu"), "{e}");
+        let text = MINIMAL.to_string() + "[solver]\nmethod = \"anderson\"\nanderson_mixing = 1.5\n";
+        let e = Config::from_toml_str(&text)
+            .unwrap()
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("solver.anderson_mixing"), "{e}");
+        let text = MINIMAL.to_string() + "[solver]\nmethod = \"newton\"\ngmres_restart = 0\n";
+        let e = Config::from_toml_str(&text)
+            .unwrap()
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("solver.gmres_restart"), "{e}");
     }
 
     #[test]

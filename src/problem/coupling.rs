@@ -28,6 +28,12 @@ pub trait Coupling: Send + Sync + Debug {
     fn is_monotone(&self) -> Option<bool> {
         None
     }
+
+    /// Whether some ∂f^k/∂m^j is unbounded as m^j → 0 (log m, m^β with β < 1). Newton's method
+    /// on the coupled system then updates the densities in log m (MATH.md §3).
+    fn singular_at_zero(&self) -> bool {
+        false
+    }
 }
 
 fn matrix_to_string(a: &DMatrix<f64>) -> String {
@@ -154,6 +160,10 @@ impl Coupling for Log {
         check_square(&self.kappa, populations, "coupling.log")
     }
 
+    fn singular_at_zero(&self) -> bool {
+        self.kappa.iter().any(|&v| v != 0.0)
+    }
+
     fn is_monotone(&self) -> Option<bool> {
         // Diagonal with κ_kk ≥ 0: each f^k is non-decreasing in its own density only.
         let diag = (0..self.kappa.nrows())
@@ -217,6 +227,10 @@ impl Coupling for Power {
     fn is_monotone(&self) -> Option<bool> {
         Some(self.kappa.iter().all(|&v| v >= 0.0))
     }
+
+    fn singular_at_zero(&self) -> bool {
+        self.beta < 1.0 && self.kappa.iter().any(|&v| v != 0.0)
+    }
 }
 
 /// A sum of couplings; the empty sum is the uncoupled problem f = 0.
@@ -242,6 +256,10 @@ impl Coupling for Sum {
 
     fn validate(&self, populations: usize) -> Result<()> {
         self.0.iter().try_for_each(|c| c.validate(populations))
+    }
+
+    fn singular_at_zero(&self) -> bool {
+        self.0.iter().any(|c| c.singular_at_zero())
     }
 
     /// A sum of monotone couplings is monotone; otherwise nothing can be said in general.

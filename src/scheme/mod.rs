@@ -16,6 +16,7 @@
 //! (units of mass).
 
 pub mod generator;
+pub mod jacobian;
 pub mod linsolve;
 
 pub use generator::Generator;

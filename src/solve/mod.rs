@@ -5,9 +5,16 @@
 //! Non-convergence is data ([`Termination`]), never an error: a run that stops early still
 //! returns its iterate and history.
 
+pub mod anderson;
+pub mod gmres;
+pub mod multigrid;
+pub mod newton;
 pub mod picard;
+pub mod spacetime;
 pub mod stopping;
 
+pub use anderson::{Anderson, AndersonSettings};
+pub use newton::{Newton, NewtonSettings};
 pub use picard::{Picard, Relaxation};
 pub use stopping::Stopping;
 
@@ -316,6 +323,10 @@ impl Default for SolverSettings {
 pub enum MethodKind {
     /// Picard / best response with relaxation of m.
     Picard(Relaxation),
+    /// Anderson-accelerated Picard on u.
+    Anderson(AndersonSettings),
+    /// Newton's method on the whole space-time system.
+    Newton(NewtonSettings),
 }
 
 impl SolverSettings {
@@ -323,6 +334,14 @@ impl SolverSettings {
     pub fn build(&self, problem: &Problem) -> Result<Box<dyn Method>> {
         match self.method {
             MethodKind::Picard(relax) => Ok(Box::new(Picard::new(problem, relax, self.hjb)?)),
+            MethodKind::Anderson(a) => Ok(Box::new(Anderson::new(problem, a, self.hjb)?)),
+            MethodKind::Newton(n) => {
+                let n = NewtonSettings {
+                    target_residual: self.stopping.tol_residual,
+                    ..n
+                };
+                Ok(Box::new(Newton::new(problem, n, self.hjb)?))
+            }
         }
     }
 }

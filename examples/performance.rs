@@ -1,0 +1,167 @@
+//! Performance record: Picard (θ = 0.5), Anderson and Newton on the two-population benchmarks
+//! of `benches/problems` (1D crowds on a line, 2D crossing on a square, monotone couplings),
+//! from the cold start to residual, Δu and Δm ≤ 1e-10. Prints a table of iterations, inner
+//! iterations, seconds and peak memory.
+//!
+//! ```text
+//! cargo run --release --example performance                 # everything (long: see below)
+//! cargo run --release --example performance -- --skip-slow  # without Picard/Anderson on 128²×128
+//! cargo run --release --example performance -- --only 1d --methods newton
+//! ```
+//!
+//! Every case runs in a child process (this executable with `--case`), so that its peak
+//! resident memory (VmHWM of /proc/self/status) is its own. `--skip-slow` skips the cells that
+//! take many minutes with the per-step sparse LU of the HJB/FP sweeps: Picard and Anderson on
+//! 2D 128²×128.
+
+#[path = "../benches/problems/mod.rs"]
+mod problems;
+
+use mfg::solve::solve;
+use std::io::Write;
+use std::process::Command;
+use std::time::Instant;
+
+const SIZES_1D: [(usize, usize); 5] = [(101, 50), (201, 100), (401, 200), (801, 400), (1000, 1000)];
+const SIZES_2D: [usize; 3] = [32, 64, 128];
+const METHODS: [&str; 3] = ["picard", "anderson", "newton"];
+
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Child: solves one case and prints one `RESULT` line.
+fn run_case(method: &str, dim: &str, n: usize, nt: usize) {
+    let problem = match dim {
+        "1d" => problems::crowds_1d(n, nt),
+        _ => problems::crossing_2d(n, nt),
+    };
+    let settings = problems::method(method);
+    let t = Instant::now();
+    let s = solve(&problem, &settings).expect("solve");
+    let seconds = t.elapsed().as_secs_f64();
+    let last = s.last().copied().unwrap_or_default();
+    let inner: usize = s.history.iter().map(|h| h.inner_iterations).sum();
+    println!(
+        "RESULT {} {} {} {:.3} {} {:.3e}",
+        s.termination.as_str(),
+        s.history.len(),
+        inner,
+        seconds,
+        peak_kib(),
+        last.residual
+    );
+}
+
+struct Row {
+    termination: String,
+    iterations: usize,
+    inner: usize,
+    seconds: f64,
+    peak_mib: f64,
+    residual: String,
+}
+
+fn spawn(method: &str, dim: &str, n: usize, nt: usize) -> Result<Row, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .args(["--case", method, dim, &n.to_string(), &nt.to_string()])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("RESULT "))
+        .ok_or_else(|| {
+            format!(
+                "no result ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            )
+        })?;
+    let f: Vec<&str> = line.split_whitespace().collect();
+    Ok(Row {
+        termination: f[1].to_string(),
+        iterations: f[2].parse().unwrap_or(0),
+        inner: f[3].parse().unwrap_or(0),
+        seconds: f[4].parse().unwrap_or(f64::NAN),
+        peak_mib: f[5].parse::<f64>().unwrap_or(f64::NAN) / 1024.0,
+        residual: f[6].to_string(),
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() >= 6 && args[1] == "--case" {
+        run_case(
+            &args[2],
+            &args[3],
+            args[4].parse().unwrap(),
+            args[5].parse().unwrap(),
+        );
+        return;
+    }
+    let skip_slow = args.iter().any(|a| a == "--skip-slow");
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let only = value("--only");
+    let methods: Vec<String> = value("--methods")
+        .map(|m| m.split(',').map(str::to_string).collect())
+        .unwrap_or_else(|| METHODS.iter().map(|m| m.to_string()).collect());
+    let mut cases: Vec<(&str, usize, usize)> = Vec::new();
+    if only.as_deref() != Some("2d") {
+        cases.extend(SIZES_1D.iter().map(|&(n, nt)| ("1d", n, nt)));
+    }
+    if only.as_deref() != Some("1d") {
+        cases.extend(SIZES_2D.iter().map(|&n| ("2d", n, n)));
+    }
+    println!(
+        "mfg performance record: {} threads, residual/Δu/Δm ≤ 1e-10 from the cold start",
+        rayon::current_num_threads()
+    );
+    println!(
+        "| case | unknowns | method | result | iterations | inner | seconds | peak MiB | residual |"
+    );
+    println!("|---|---:|---|---|---:|---:|---:|---:|---:|");
+    for (dim, n, nt) in cases {
+        let (label, nodes) = match dim {
+            "1d" => (format!("1D {n}×{nt}"), n),
+            _ => (format!("2D {n}²×{nt}"), n * n),
+        };
+        let unknowns = 2 * 2 * nodes * nt;
+        for method in &methods {
+            if skip_slow && dim == "2d" && n >= 128 && method != "newton" {
+                println!("| {label} | {unknowns} | {method} | skipped (--skip-slow) | | | | | |");
+                continue;
+            }
+            match spawn(method, dim, n, nt) {
+                Ok(r) => println!(
+                    "| {label} | {unknowns} | {method} | {} | {} | {} | {:.2} | {:.0} | {} |",
+                    r.termination, r.iterations, r.inner, r.seconds, r.peak_mib, r.residual
+                ),
+                Err(e) => println!("| {label} | {unknowns} | {method} | failed: {e} | | | | | |"),
+            }
+            std::io::stdout().flush().ok();
+        }
+    }
+    println!(
+        "\ninner = GMRES iterations (Newton; +1 per direct solve), HJB Newton iterations \
+         (Picard, Anderson)."
+    );
+}

@@ -1,0 +1,622 @@
+//! The whole discrete system (all K populations, all time steps, u and m) as one nonlinear
+//! equation F(x) = 0, and its exact Jacobian, for Newton's method (MATH.md §3).
+//!
+//! Unknowns x (see [`Layout`]): u^n_k for n = 0..Nt-1 (u^{Nt} = g^k is fixed) and m^{n+1}_k for
+//! n = 0..Nt-1 (m^0 = m0^k is fixed), population by population, u-part first. Equations, with
+//! every row multiplied by Δt so that the diagonal blocks are I - ΔtQ:
+//!
+//! ```text
+//! F_H(k,n) = u^n - u^{n+1} - Δt ν Δ_h u^n + Δt (Ĥ^k(x, m^{n+1}, D⁻u^n, D⁺u^n) - s f^k(x, m^{n+1}) - V^k)
+//! F_F(k,n) = m^{n+1} - m^n - Δt Q^k(u^n, m^{n+1})ᵀ m^{n+1}
+//! ```
+//!
+//! (s = 1 is the problem; s < 1 scales the coupling for continuation). Its Jacobian, block by
+//! block, with Q_n = Q^k(u^n, m^{n+1}) the generator of the HJB step:
+//!
+//! ```text
+//! ∂F_H(k,n)/∂u(k,n)   = I - ΔtQ_n                ∂F_H(k,n)/∂u(k,n+1) = -I
+//! ∂F_H(k,n)/∂m(j,n)   = Δt diag(∂Ĥ^k/∂m^j - s ∂f^k/∂m^j)          (coupling, node-local)
+//! ∂F_F(k,n)/∂m(k,n)   = I - ΔtQ_nᵀ               ∂F_F(k,n)/∂m(k,n-1) = -I
+//! ∂F_F(k,n)/∂u(k,n)   = -Δt ∂(Q_nᵀ m^{n+1})/∂u^n                   (transport)
+//! ```
+//!
+//! The transport block comes from the rates' dependence on u: the rate of node i towards its
+//! lower neighbour on axis a is ν/h_a² + d⁻_a/h_a, towards the upper one ν/h_a² - d⁺_a/h_a, with
+//! d = ∂Ĥ/∂p evaluated at the slopes of node i; so ∂rate/∂u involves the second derivatives
+//! [`crate::problem::Hamiltonian::hessian`] and the slopes' stencil, and row i of the block
+//! reaches the nodes within two stencil steps of i.
+//!
+//! Not included: the dependence of Q on the densities (a Hamiltonian whose *slopes* d^± depend
+//! on m, e.g. congestion |p|²/(2(1+m)^α)); no shipped Hamiltonian has it, and for one that has
+//! it the Jacobian misses that term and Newton's convergence degrades to linear.
+
+use super::generator::Generator;
+use super::{densities_at, hjb_step_residual, Residual};
+use crate::field::Field;
+use crate::grid::{Grid, NONE};
+use crate::problem::Problem;
+use rayon::prelude::*;
+
+/// Index layout of the unknowns x (and of the equations: row r of F belongs to unknown r).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// K.
+    pub populations: usize,
+    /// Nt.
+    pub steps: usize,
+    /// Grid nodes N.
+    pub nodes: usize,
+}
+
+impl Layout {
+    pub fn new(problem: &Problem) -> Self {
+        Layout {
+            populations: problem.k(),
+            steps: problem.time.nt,
+            nodes: problem.grid.len(),
+        }
+    }
+
+    /// Length Nt·N of one population's u-block (or m-block).
+    pub fn block(&self) -> usize {
+        self.steps * self.nodes
+    }
+
+    /// Length K·Nt·N of the u-part (the m-part starts there).
+    pub fn half(&self) -> usize {
+        self.populations * self.block()
+    }
+
+    /// Number of unknowns 2·K·Nt·N.
+    pub fn len(&self) -> usize {
+        2 * self.half()
+    }
+
+    /// Never true for a valid problem.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Start of u^n_k.
+    pub fn u(&self, k: usize, n: usize) -> usize {
+        (k * self.steps + n) * self.nodes
+    }
+
+    /// Start of m^{n+1}_k.
+    pub fn m(&self, k: usize, n: usize) -> usize {
+        self.half() + (k * self.steps + n) * self.nodes
+    }
+}
+
+/// Copies the unknowns of (u, m) into x.
+pub fn gather(layout: &Layout, u: &[Field], m: &[Field], x: &mut [f64]) {
+    let (b, nn) = (layout.block(), layout.nodes);
+    let (xu, xm) = x.split_at_mut(layout.half());
+    for k in 0..layout.populations {
+        xu[k * b..(k + 1) * b].copy_from_slice(&u[k].as_slice()[..b]);
+        xm[k * b..(k + 1) * b].copy_from_slice(&m[k].as_slice()[nn..nn + b]);
+    }
+}
+
+/// Writes x into the unknown levels of (u, m) (u^{Nt} and m^0 are left as they are).
+pub fn scatter(layout: &Layout, x: &[f64], u: &mut [Field], m: &mut [Field]) {
+    let (b, nn) = (layout.block(), layout.nodes);
+    let (xu, xm) = x.split_at(layout.half());
+    for k in 0..layout.populations {
+        u[k].as_mut_slice()[..b].copy_from_slice(&xu[k * b..(k + 1) * b]);
+        m[k].as_mut_slice()[nn..nn + b].copy_from_slice(&xm[k * b..(k + 1) * b]);
+    }
+}
+
+/// The exact Jacobian of F at one point, in block form (see the module documentation); built by
+/// [`evaluate`], applied by [`Linearization::apply`], exported by [`Linearization::triplets`].
+#[derive(Debug, Clone)]
+pub struct Linearization {
+    pub layout: Layout,
+    pub dt: f64,
+    dim: usize,
+    /// Q_n of population k at `k·Nt + n`.
+    pub gens: Vec<Generator>,
+    /// Δt(∂Ĥ^k/∂m^j - s ∂f^k/∂m^j) at (x_i, m^{n+1}_i), at `((k·K + j)·Nt + n)·N + i`.
+    coupling: Vec<f64>,
+    /// Whether the (k, j) coupling block has any non-zero entry.
+    coupling_used: Vec<bool>,
+    /// Derivatives of the Δt-scaled fluxes Δt·m_i·rate(i, s) with respect to node i's slopes v_r
+    /// (ordered as in [`crate::problem::Hamiltonian::hessian`]), at
+    /// `((k·Nt + n)·N + i)·nv² + s·nv + r`, nv = 2d.
+    transport: Vec<f64>,
+}
+
+impl Linearization {
+    /// An all-zero linearization for `problem` (allocates every buffer once).
+    pub fn new(problem: &Problem) -> Self {
+        let layout = Layout::new(problem);
+        let (kk, nt, n) = (layout.populations, layout.steps, layout.nodes);
+        let nv = 2 * problem.grid.dim();
+        Linearization {
+            layout,
+            dt: problem.time.dt(),
+            dim: problem.grid.dim(),
+            gens: vec![Generator::zeros(&problem.grid); kk * nt],
+            coupling: vec![0.0; kk * kk * nt * n],
+            coupling_used: vec![true; kk * kk],
+            transport: vec![0.0; kk * nt * n * nv * nv],
+        }
+    }
+
+    /// Generator Q_n of population k.
+    pub fn generator(&self, k: usize, n: usize) -> &Generator {
+        &self.gens[k * self.layout.steps + n]
+    }
+
+    /// The coupling coefficients of block (k, j) at step n (one per node).
+    pub fn coupling(&self, k: usize, j: usize, n: usize) -> &[f64] {
+        let l = &self.layout;
+        let s = ((k * l.populations + j) * l.steps + n) * l.nodes;
+        &self.coupling[s..s + l.nodes]
+    }
+
+    /// Whether block (k, j) of the coupling is non-zero somewhere.
+    pub fn coupling_used(&self, k: usize, j: usize) -> bool {
+        self.coupling_used[k * self.layout.populations + j]
+    }
+
+    /// y = J x.
+    pub fn apply(&self, grid: &Grid, x: &[f64], y: &mut [f64]) {
+        let l = self.layout;
+        let b = l.block();
+        let (yu, ym) = y.split_at_mut(l.half());
+        yu.par_chunks_mut(b)
+            .zip(ym.par_chunks_mut(b))
+            .enumerate()
+            .for_each(|(k, (yu, ym))| {
+                for n in 0..l.steps {
+                    let lv = n * l.nodes..(n + 1) * l.nodes;
+                    self.apply_hjb_row(grid, k, n, x, &mut yu[lv.clone()]);
+                    self.apply_fp_row(grid, k, n, x, &mut ym[lv]);
+                }
+            });
+    }
+
+    /// y = (I - ΔtQ_n) x on one level.
+    pub fn apply_step(&self, grid: &Grid, k: usize, n: usize, x: &[f64], y: &mut [f64]) {
+        let gen = self.generator(k, n);
+        let dt = self.dt;
+        for (i, yi) in y.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                if j != NONE {
+                    acc += gen.rate(i, s) * (x[i] - x[j]);
+                }
+            }
+            *yi = x[i] + dt * acc;
+        }
+    }
+
+    /// y = (I - ΔtQ_nᵀ) x on one level.
+    pub fn apply_step_transpose(&self, grid: &Grid, k: usize, n: usize, x: &[f64], y: &mut [f64]) {
+        let gen = self.generator(k, n);
+        let dt = self.dt;
+        y.copy_from_slice(x);
+        for i in 0..x.len() {
+            for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                if j != NONE {
+                    let flow = dt * gen.rate(i, s) * x[i];
+                    y[j] -= flow;
+                    y[i] += flow;
+                }
+            }
+        }
+    }
+
+    /// y += C_n x: the transport block of population k at step n applied to one level of u.
+    pub fn add_transport(&self, grid: &Grid, k: usize, n: usize, x: &[f64], y: &mut [f64]) {
+        let l = self.layout;
+        let d = self.dim;
+        let nv = 2 * d;
+        let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
+        let base = (k * l.steps + n) * l.nodes;
+        let mut dv = [0.0; 4];
+        for i in 0..l.nodes {
+            let nb = grid.neighbours(i);
+            slopes(nb, x, i, &inv_h[..d], &mut dv);
+            let g = &self.transport[(base + i) * nv * nv..(base + i + 1) * nv * nv];
+            for (s, &j) in nb.iter().enumerate() {
+                if j == NONE {
+                    continue;
+                }
+                let row = &g[s * nv..(s + 1) * nv];
+                let df: f64 = row.iter().zip(&dv[..nv]).map(|(a, b)| a * b).sum();
+                y[j] -= df;
+                y[i] += df;
+            }
+        }
+    }
+
+    fn apply_hjb_row(&self, grid: &Grid, k: usize, n: usize, x: &[f64], y: &mut [f64]) {
+        let l = self.layout;
+        let nn = l.nodes;
+        let xu = &x[l.u(k, n)..l.u(k, n) + nn];
+        self.apply_step(grid, k, n, xu, y);
+        if n + 1 < l.steps {
+            let next = &x[l.u(k, n + 1)..l.u(k, n + 1) + nn];
+            y.iter_mut().zip(next).for_each(|(a, b)| *a -= b);
+        }
+        for j in 0..l.populations {
+            if !self.coupling_used(k, j) {
+                continue;
+            }
+            let c = self.coupling(k, j, n);
+            let xm = &x[l.m(j, n)..l.m(j, n) + nn];
+            for i in 0..nn {
+                y[i] += c[i] * xm[i];
+            }
+        }
+    }
+
+    fn apply_fp_row(&self, grid: &Grid, k: usize, n: usize, x: &[f64], y: &mut [f64]) {
+        let l = self.layout;
+        let nn = l.nodes;
+        let xm = &x[l.m(k, n)..l.m(k, n) + nn];
+        self.apply_step_transpose(grid, k, n, xm, y);
+        if n > 0 {
+            let prev = &x[l.m(k, n - 1)..l.m(k, n - 1) + nn];
+            y.iter_mut().zip(prev).for_each(|(a, b)| *a -= b);
+        }
+        let xu = &x[l.u(k, n)..l.u(k, n) + nn];
+        self.add_transport(grid, k, n, xu, y);
+    }
+
+    /// Calls `f(row, column, value)` for every entry of J (duplicates possible: two stencil
+    /// paths can reach the same node, and they must be summed). With `structural`, every entry
+    /// of the fixed sparsity pattern is emitted, zeros included, in an order that depends only
+    /// on the grid (so that a factorisation's pattern can be reused); otherwise zero blocks and
+    /// zero transport entries are skipped.
+    pub fn for_each_entry(
+        &self,
+        grid: &Grid,
+        structural: bool,
+        mut f: impl FnMut(usize, usize, f64),
+    ) {
+        let l = self.layout;
+        let d = self.dim;
+        let nv = 2 * d;
+        let dt = self.dt;
+        let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
+        for k in 0..l.populations {
+            for n in 0..l.steps {
+                let gen = self.generator(k, n);
+                let (ru, rm) = (l.u(k, n), l.m(k, n));
+                for i in 0..l.nodes {
+                    // HJB row: (I - ΔtQ) u^n - u^{n+1} + coupling.
+                    f(ru + i, ru + i, 1.0 + dt * gen.out_rate(i));
+                    for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                        if j != NONE {
+                            f(ru + i, ru + j, -dt * gen.rate(i, s));
+                        }
+                    }
+                    if n + 1 < l.steps {
+                        f(ru + i, l.u(k, n + 1) + i, -1.0);
+                    }
+                    for j in 0..l.populations {
+                        if structural || self.coupling_used(k, j) {
+                            f(ru + i, l.m(j, n) + i, self.coupling(k, j, n)[i]);
+                        }
+                    }
+                    // FP rows: (I - ΔtQᵀ) m^{n+1} - m^n; column i of Qᵀ is row i of Q.
+                    f(rm + i, rm + i, 1.0 + dt * gen.out_rate(i));
+                    for (s, &j) in grid.neighbours(i).iter().enumerate() {
+                        if j != NONE {
+                            f(rm + j, rm + i, -dt * gen.rate(i, s));
+                        }
+                    }
+                    if n > 0 {
+                        f(rm + i, l.m(k, n - 1) + i, -1.0);
+                    }
+                    // Transport: the flux i → nb(i, s) depends on the slopes v_r of node i.
+                    let nb = grid.neighbours(i);
+                    let g =
+                        &self.transport[((k * l.steps + n) * l.nodes + i) * nv * nv..][..nv * nv];
+                    for (s, &j) in nb.iter().enumerate() {
+                        if j == NONE {
+                            continue;
+                        }
+                        for a in 0..d {
+                            let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
+                            // v_{2a} = (u_i - u_lo)/h, v_{2a+1} = (u_hi - u_i)/h.
+                            let gm = g[s * nv + 2 * a] * inv_h[a];
+                            let gp = g[s * nv + 2 * a + 1] * inv_h[a];
+                            let mut put = |col: usize, v: f64| {
+                                if structural || v != 0.0 {
+                                    f(rm + j, ru + col, -v);
+                                    f(rm + i, ru + col, v);
+                                }
+                            };
+                            if lo != NONE {
+                                put(i, gm);
+                                put(lo, -gm);
+                            }
+                            if hi != NONE {
+                                put(hi, gp);
+                                put(i, -gp);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// J as (row, column, value) triplets in the [`Layout`] order (duplicates to be summed).
+    pub fn triplets(&self, grid: &Grid) -> Vec<(usize, usize, f64)> {
+        let mut t = Vec::new();
+        self.for_each_entry(grid, false, |r, c, v| t.push((r, c, v)));
+        t
+    }
+}
+
+/// One-sided slopes of node i in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1); 0 across a wall.
+#[inline]
+fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
+    for (a, ih) in inv_h.iter().enumerate() {
+        let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
+        v[2 * a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
+        v[2 * a + 1] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
+    }
+}
+
+/// Per-population scratch of [`evaluate`].
+#[derive(Debug, Clone)]
+pub struct EvalScratch {
+    ham: Vec<f64>,
+    res: Vec<f64>,
+    src: Vec<f64>,
+    qtm: Vec<f64>,
+    gen: Generator,
+}
+
+impl EvalScratch {
+    pub fn new(grid: &Grid) -> Self {
+        let n = grid.len();
+        EvalScratch {
+            ham: vec![0.0; n],
+            res: vec![0.0; n],
+            src: vec![0.0; n],
+            qtm: vec![0.0; n],
+            gen: Generator::zeros(grid),
+        }
+    }
+}
+
+/// Scratch for all populations.
+pub fn scratch(problem: &Problem) -> Vec<EvalScratch> {
+    (0..problem.k())
+        .map(|_| EvalScratch::new(&problem.grid))
+        .collect()
+}
+
+/// Evaluates the system at (u, m) with the coupling scaled by `s`: writes F (Δt-scaled rows, in
+/// the [`Layout`] order) into `f` when given, the Jacobian into `lin` when given, and returns the
+/// residual norms of [`super::system_residual`] (identical to it for s = 1):
+/// hjb = max |F_H|, fp = max_n h^d Σ_i |F_F|, each also covering the fixed levels u^{Nt} = g
+/// and m^0 = m0.
+pub fn evaluate(
+    problem: &Problem,
+    s: f64,
+    u: &[Field],
+    m: &[Field],
+    f: Option<&mut [f64]>,
+    lin: Option<&mut Linearization>,
+    scratch: &mut [EvalScratch],
+) -> Residual {
+    let layout = Layout::new(problem);
+    let b = layout.block();
+    let kk = layout.populations;
+    // Per-population output chunks, so that populations run in parallel.
+    type Chunks<'a> = Vec<Option<&'a mut [f64]>>;
+    let (mut fu, mut fm): (Chunks<'_>, Chunks<'_>) = match f {
+        Some(f) => {
+            let (a, c) = f.split_at_mut(layout.half());
+            (
+                a.chunks_mut(b).map(Some).collect(),
+                c.chunks_mut(b).map(Some).collect(),
+            )
+        }
+        None => (
+            (0..kk).map(|_| None).collect(),
+            (0..kk).map(|_| None).collect(),
+        ),
+    };
+    type LinChunks<'a> = (&'a mut [Generator], &'a mut [f64], &'a mut [f64]);
+    let mut lin = lin;
+    let mut lins: Vec<Option<LinChunks<'_>>> = match lin.as_deref_mut() {
+        Some(lin) => {
+            let nt = layout.steps;
+            let nv = 2 * problem.grid.dim();
+            let gens = lin.gens.chunks_mut(nt);
+            let coup = lin.coupling.chunks_mut(kk * b);
+            let tr = lin.transport.chunks_mut(b * nv * nv);
+            gens.zip(coup)
+                .zip(tr)
+                .map(|((g, c), t)| Some((g, c, t)))
+                .collect()
+        }
+        None => (0..kk).map(|_| None).collect(),
+    };
+    let parts: Vec<Residual> = scratch
+        .par_iter_mut()
+        .zip(fu.par_iter_mut())
+        .zip(fm.par_iter_mut())
+        .zip(lins.par_iter_mut())
+        .enumerate()
+        .map(|(k, (((sc, fu), fm), lin))| evaluate_population(problem, k, s, u, m, fu, fm, lin, sc))
+        .collect();
+    drop(lins);
+    if let Some(lin) = lin {
+        // The coupling blocks that are identically zero are skipped by the products.
+        detect_coupling_blocks(lin);
+    }
+    parts.iter().fold(Residual::default(), |a, r| Residual {
+        hjb: nan_max(a.hjb, r.hjb),
+        fp: nan_max(a.fp, r.fp),
+    })
+}
+
+/// Marks the coupling blocks of `lin` that are zero everywhere.
+fn detect_coupling_blocks(lin: &mut Linearization) {
+    let l = lin.layout;
+    let len = l.block();
+    for k in 0..l.populations {
+        for j in 0..l.populations {
+            let s = (k * l.populations + j) * len;
+            lin.coupling_used[k * l.populations + j] =
+                lin.coupling[s..s + len].iter().any(|&v| v != 0.0);
+        }
+    }
+}
+
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_population(
+    problem: &Problem,
+    k: usize,
+    s: f64,
+    u: &[Field],
+    m: &[Field],
+    fu: &mut Option<&mut [f64]>,
+    fm: &mut Option<&mut [f64]>,
+    lin: &mut Option<(&mut [Generator], &mut [f64], &mut [f64])>,
+    sc: &mut EvalScratch,
+) -> Residual {
+    let grid = &problem.grid;
+    let pop = &problem.populations[k];
+    let (nt, nn, kk) = (problem.time.nt, grid.len(), problem.k());
+    let dt = problem.time.dt();
+    let d = grid.dim();
+    let nv = 2 * d;
+    let h_d = grid.cell_volume();
+    let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
+    let mut r = Residual::default();
+    let mut mloc = vec![0.0; kk];
+    let mut dham = vec![0.0; kk];
+    let (mut v, mut hess) = ([0.0; 4], [0.0; 16]);
+    for n in 0..nt {
+        let m_next = densities_at(m, n + 1);
+        #[allow(clippy::needless_range_loop)]
+        for i in 0..nn {
+            for (j, ml) in mloc.iter_mut().enumerate() {
+                *ml = m_next[j][i];
+            }
+            let x = grid.point(i);
+            let fc = if s != 0.0 {
+                s * problem.coupling.cost(k, &x[..d], &mloc)
+            } else {
+                0.0
+            };
+            sc.src[i] = fc + pop.potential[i];
+        }
+        let rh = {
+            let gen: &mut Generator = match lin {
+                Some((gens, _, _)) => &mut gens[n],
+                None => &mut sc.gen,
+            };
+            let rh = hjb_step_residual(
+                grid,
+                pop,
+                dt,
+                u[k].level(n),
+                u[k].level(n + 1),
+                &m_next,
+                &sc.src,
+                &mut sc.ham,
+                &mut sc.res,
+                gen,
+            );
+            gen.apply_transpose(grid, m_next[k], &mut sc.qtm);
+            rh
+        };
+        let mk = m[k].level(n);
+        let mut fp = 0.0;
+        for i in 0..nn {
+            fp += ((m_next[k][i] - mk[i]) - dt * sc.qtm[i]).abs();
+        }
+        if let Some(fu) = fu.as_deref_mut() {
+            let out = &mut fu[n * nn..(n + 1) * nn];
+            out.iter_mut().zip(&sc.res).for_each(|(o, r)| *o = dt * r);
+        }
+        if let Some(fm) = fm.as_deref_mut() {
+            let out = &mut fm[n * nn..(n + 1) * nn];
+            for i in 0..nn {
+                out[i] = (m_next[k][i] - mk[i]) - dt * sc.qtm[i];
+            }
+        }
+        if let Some((_, coup, tr)) = lin.as_mut() {
+            let un = u[k].level(n);
+            for i in 0..nn {
+                for (j, ml) in mloc.iter_mut().enumerate() {
+                    *ml = m_next[j][i];
+                }
+                let x = grid.point(i);
+                let nb = grid.neighbours(i);
+                slopes(nb, un, i, &inv_h[..d], &mut v);
+                let (mut pm, mut pp) = ([0.0; 2], [0.0; 2]);
+                for a in 0..d {
+                    pm[a] = v[2 * a];
+                    pp[a] = v[2 * a + 1];
+                }
+                pop.hamiltonian
+                    .density_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dham);
+                for j in 0..kk {
+                    let df = if s != 0.0 {
+                        s * problem.coupling.derivative(k, j, &x[..d], &mloc)
+                    } else {
+                        0.0
+                    };
+                    coup[(j * nt + n) * nn + i] = dt * (dham[j] - df);
+                }
+                pop.hamiltonian
+                    .hessian(&x[..d], &mloc, &pm[..d], &pp[..d], &mut hess[..nv * nv]);
+                let g = &mut tr[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv];
+                let scale = dt * m_next[k][i];
+                for sl in 0..nv {
+                    let a = sl / 2;
+                    // rate(lower) = ν/h² + d⁻/h, rate(upper) = ν/h² - d⁺/h; 0 across a wall.
+                    let sign = if nb[sl] == NONE {
+                        0.0
+                    } else if sl % 2 == 0 {
+                        inv_h[a]
+                    } else {
+                        -inv_h[a]
+                    };
+                    for c in 0..nv {
+                        g[sl * nv + c] = scale * sign * hess[sl * nv + c];
+                    }
+                }
+            }
+        }
+        r.hjb = nan_max(r.hjb, dt * rh);
+        r.fp = nan_max(r.fp, fp * h_d);
+    }
+    let term = u[k]
+        .level(nt)
+        .iter()
+        .zip(&pop.terminal)
+        .fold(0.0f64, |a, (x, y)| nan_max(a, (x - y).abs()));
+    r.hjb = nan_max(r.hjb, term);
+    let init: f64 = m[k]
+        .level(0)
+        .iter()
+        .zip(&pop.initial)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f64>()
+        * h_d;
+    r.fp = nan_max(r.fp, init);
+    r
+}

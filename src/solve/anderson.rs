@@ -1,0 +1,325 @@
+//! Anderson acceleration of the Picard (best-response) iteration (Walker & Ni 2011, "type II").
+//!
+//! The fixed-point map acts on the value functions: G(u) = HJB(FP(u)), the best responses
+//! against the densities that the controls of u generate. Extrapolating densities directly
+//! could make them negative; extrapolating u cannot, because m is always recomputed by the FP
+//! sweep (an M-matrix solve: m ≥ 0, mass conserved) and then damped, m ← (1-θ)m + θ FP(u).
+//!
+//! One step, from the iterate (u, m) with m = FP(u) (θ = 1) or a damped version of it:
+//! 1. u_BR = HJB(m) (all populations in parallel), f = u_BR - u;
+//! 2. u ← u_BR - Σ_i γ_i ΔG_i with γ = argmin ‖f - Σ_i γ_i ΔF_i‖₂ over the last `depth`
+//!    differences ΔF of f and ΔG of u_BR (β = 1; a mixing factor β < 1 uses
+//!    u + βf - Σ γ_i (ΔX_i + βΔF_i));
+//! 3. m ← (1-θ) m + θ FP(u) with the generators of the new u.
+//!
+//! The history restarts when the least-squares problem is ill-conditioned or ‖f‖ grows by more
+//! than `restart_factor` over its best value (a safeguard for non-monotone couplings).
+
+use super::{Iterate, Method, StepMeasure};
+use crate::error::{Error, Result};
+use crate::field::Field;
+use crate::problem::Problem;
+use crate::scheme::{self, generator, Generator, HjbSettings, Workspace};
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+/// Parameters of Anderson acceleration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AndersonSettings {
+    /// Number of past differences kept (m in AA(m)); 0 is plain Picard on u.
+    pub depth: usize,
+    /// Mixing β ∈ (0, 1].
+    pub mixing: f64,
+    /// Damping θ ∈ (0, 1] of the density update.
+    pub relaxation: f64,
+    /// Restart when ‖f‖ exceeds this factor times its smallest value so far.
+    pub restart_factor: f64,
+}
+
+impl Default for AndersonSettings {
+    fn default() -> Self {
+        AndersonSettings {
+            depth: 5,
+            mixing: 1.0,
+            relaxation: 1.0,
+            restart_factor: 10.0,
+        }
+    }
+}
+
+impl AndersonSettings {
+    pub fn validate(&self) -> Result<()> {
+        if !(self.mixing > 0.0 && self.mixing <= 1.0) {
+            return Err(Error::invalid(
+                "solver.anderson_mixing",
+                format!("{}: β must lie in (0, 1]", self.mixing),
+            ));
+        }
+        if !(self.relaxation > 0.0 && self.relaxation <= 1.0) {
+            return Err(Error::invalid(
+                "solver.relaxation",
+                format!("{}: θ must lie in (0, 1]", self.relaxation),
+            ));
+        }
+        if self.restart_factor.is_nan() || self.restart_factor <= 1.0 {
+            return Err(Error::invalid(
+                "solver.anderson_restart",
+                format!("{}: must exceed 1", self.restart_factor),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct PopBuffers {
+    u: Field,
+    m: Field,
+    gens: Vec<Generator>,
+    ham: Vec<f64>,
+}
+
+/// Anderson-accelerated Picard iteration on u.
+#[derive(Debug)]
+pub struct Anderson {
+    settings: AndersonSettings,
+    hjb: HjbSettings,
+    buffers: Vec<PopBuffers>,
+    ws: Vec<Workspace>,
+    sources: Vec<Field>,
+    /// History (oldest first): ΔF_i = f_{i+1} - f_i, ΔG_i = G_{i+1} - G_i, ΔX_i = x_{i+1} - x_i.
+    df: Vec<Vec<f64>>,
+    dg: Vec<Vec<f64>>,
+    dx: Vec<Vec<f64>>,
+    /// Previous x, f, G (None before the first step or after a restart).
+    prev: Option<(Vec<f64>, Vec<f64>, Vec<f64>)>,
+    best: f64,
+    /// Number of history restarts so far.
+    pub restarts: usize,
+}
+
+impl Anderson {
+    pub fn new(problem: &Problem, settings: AndersonSettings, hjb: HjbSettings) -> Result<Self> {
+        settings.validate()?;
+        let (levels, n, nt) = (problem.time.nt + 1, problem.grid.len(), problem.time.nt);
+        let buffers = (0..problem.k())
+            .map(|_| PopBuffers {
+                u: Field::filled(levels, n, 0.0),
+                m: Field::filled(levels, n, 0.0),
+                gens: vec![Generator::zeros(&problem.grid); nt],
+                ham: vec![0.0; n],
+            })
+            .collect();
+        Ok(Anderson {
+            settings,
+            hjb,
+            buffers,
+            ws: super::workspaces(problem, hjb.linear_solver)?,
+            sources: vec![Field::filled(nt.max(1), n, 0.0); problem.k()],
+            df: Vec::new(),
+            dg: Vec::new(),
+            dx: Vec::new(),
+            prev: None,
+            best: f64::INFINITY,
+            restarts: 0,
+        })
+    }
+
+    fn restart(&mut self) {
+        self.df.clear();
+        self.dg.clear();
+        self.dx.clear();
+        self.prev = None;
+        self.best = f64::INFINITY;
+        self.restarts += 1;
+    }
+
+    /// The Anderson update: returns the new x from the current x, f = G - x and G.
+    fn mix(&mut self, x: Vec<f64>, f: Vec<f64>, g: Vec<f64>) -> Vec<f64> {
+        let beta = self.settings.mixing;
+        if let Some((px, pf, pg)) = self.prev.take() {
+            let diff = |a: &[f64], b: &[f64]| -> Vec<f64> {
+                a.par_iter().zip(b).map(|(p, q)| p - q).collect()
+            };
+            self.df.push(diff(&f, &pf));
+            self.dg.push(diff(&g, &pg));
+            self.dx.push(diff(&x, &px));
+            if self.df.len() > self.settings.depth {
+                self.df.remove(0);
+                self.dg.remove(0);
+                self.dx.remove(0);
+            }
+        }
+        let mut next: Vec<f64> = x
+            .par_iter()
+            .zip(&f)
+            .map(|(xi, fi)| xi + beta * fi)
+            .collect();
+        let mm = self.df.len();
+        if mm > 0 {
+            // Normal equations of min ‖f - ΔF γ‖ with a relative Tikhonov floor, solved by SVD.
+            let mut a = DMatrix::zeros(mm, mm);
+            let mut rhs = DVector::zeros(mm);
+            for i in 0..mm {
+                rhs[i] = super::gmres::dot(&self.df[i], &f);
+                for j in 0..=i {
+                    let v = super::gmres::dot(&self.df[i], &self.df[j]);
+                    a[(i, j)] = v;
+                    a[(j, i)] = v;
+                }
+            }
+            let trace: f64 = (0..mm).map(|i| a[(i, i)]).sum();
+            for i in 0..mm {
+                a[(i, i)] += 1e-14 * trace;
+            }
+            let svd = a.clone().svd(true, true);
+            let smax = svd.singular_values.max();
+            let smin = svd.singular_values.min();
+            match svd.solve(&rhs, 1e-14 * smax) {
+                Ok(gamma) if smin > 1e-12 * smax => {
+                    for i in 0..mm {
+                        let gi = gamma[i];
+                        let (dxi, dfi) = (&self.dx[i], &self.df[i]);
+                        next.par_iter_mut()
+                            .zip(dxi.par_iter().zip(dfi))
+                            .for_each(|(n, (a, b))| *n -= gi * (a + beta * b));
+                    }
+                }
+                _ => {
+                    // Ill-conditioned history: drop it, keep the plain Picard update.
+                    self.df.clear();
+                    self.dg.clear();
+                    self.dx.clear();
+                    self.restarts += 1;
+                }
+            }
+        }
+        self.prev = Some((x, f, g));
+        next
+    }
+}
+
+/// The u-unknowns (levels 0..Nt-1 of every population) as one vector.
+fn gather_u(u: &[Field], nt: usize, nodes: usize) -> Vec<f64> {
+    let mut x = Vec::with_capacity(u.len() * nt * nodes);
+    for f in u {
+        x.extend_from_slice(&f.as_slice()[..nt * nodes]);
+    }
+    x
+}
+
+impl Method for Anderson {
+    fn name(&self) -> &'static str {
+        "anderson"
+    }
+
+    fn step(
+        &mut self,
+        problem: &Problem,
+        iterate: &mut Iterate,
+        iteration: usize,
+    ) -> Result<StepMeasure> {
+        let (nt, nn) = (problem.time.nt, problem.grid.len());
+        let block = nt * nn;
+        let hjb = self.hjb;
+        let warm = iteration > 0;
+        // 1. Best responses u_BR = HJB(m).
+        self.sources
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(k, s)| scheme::running_costs(problem, k, &iterate.m, s));
+        let it: &Iterate = iterate;
+        let sources = &self.sources;
+        let newton: Vec<usize> = self
+            .buffers
+            .par_iter_mut()
+            .zip(self.ws.par_iter_mut())
+            .enumerate()
+            .map(|(k, (b, ws))| -> Result<usize> {
+                b.u.clone_from(&it.u[k]);
+                scheme::hjb_sweep(
+                    problem,
+                    k,
+                    &it.m,
+                    &sources[k],
+                    &mut b.u,
+                    &mut b.gens,
+                    ws,
+                    &hjb,
+                    warm,
+                )
+            })
+            .collect::<Result<_>>()?;
+        // 2. Anderson mixing on u.
+        let x = gather_u(&iterate.u, nt, nn);
+        let g: Vec<f64> = {
+            let bu: Vec<&Field> = self.buffers.iter().map(|b| &b.u).collect();
+            let mut g = Vec::with_capacity(x.len());
+            for f in bu {
+                g.extend_from_slice(&f.as_slice()[..block]);
+            }
+            g
+        };
+        let f: Vec<f64> = g.par_iter().zip(&x).map(|(a, b)| a - b).collect();
+        let fnorm = super::gmres::dot(&f, &f).sqrt();
+        if fnorm > self.settings.restart_factor * self.best {
+            self.restart();
+        }
+        self.best = self.best.min(fnorm);
+        let next = if self.settings.depth == 0 {
+            g.clone()
+        } else {
+            self.mix(x, f, g)
+        };
+        // 3. m ← (1-θ) m + θ FP(u_new), with the generators of u_new.
+        let theta = self.settings.relaxation;
+        let it: &Iterate = iterate;
+        let next = &next;
+        self.buffers
+            .par_iter_mut()
+            .zip(self.ws.par_iter_mut())
+            .enumerate()
+            .try_for_each(|(k, (b, ws))| -> Result<()> {
+                let bu = b.u.as_mut_slice();
+                bu[..block].copy_from_slice(&next[k * block..(k + 1) * block]);
+                bu[block..].copy_from_slice(problem.populations[k].terminal.as_slice());
+                for n in 0..nt {
+                    let m_next = scheme::densities_at(&it.m, n + 1);
+                    generator::evaluate_level(
+                        &problem.grid,
+                        &problem.populations[k],
+                        b.u.level(n),
+                        &m_next,
+                        &mut b.ham,
+                        &mut b.gens[n],
+                    );
+                }
+                scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
+                for (new, old) in b.m.as_mut_slice().iter_mut().zip(it.m[k].as_slice()) {
+                    *new = (1.0 - theta) * old + theta * *new;
+                }
+                Ok(())
+            })?;
+        let h_d = problem.grid.cell_volume();
+        let mut measure = StepMeasure {
+            theta,
+            inner_iterations: newton.iter().sum(),
+            ..Default::default()
+        };
+        for (k, b) in self.buffers.iter_mut().enumerate() {
+            measure.delta_u = measure.delta_u.max(b.u.max_abs_diff(&iterate.u[k]));
+            measure.delta_m = measure
+                .delta_m
+                .max(b.m.max_level_l1_diff(&iterate.m[k], h_d));
+            std::mem::swap(&mut b.u, &mut iterate.u[k]);
+            std::mem::swap(&mut b.m, &mut iterate.m[k]);
+        }
+        self.sources
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(k, s)| scheme::running_costs(problem, k, &iterate.m, s));
+        measure.residual =
+            scheme::system_residual(problem, &iterate.u, &iterate.m, &self.sources, &mut self.ws);
+        Ok(measure)
+    }
+}
