@@ -699,9 +699,7 @@ impl FieldSpec {
 }
 
 fn sample_expression(grid: &Grid, text: &str, field: &str) -> Result<Vec<f64>> {
-    use exmex::Express;
-    let expr = exmex::parse::<f64>(text)
-        .map_err(|e| Error::invalid(field, format!("cannot parse the expression {text:?}: {e}")))?;
+    let expr = crate::expr::Expression::parse(text, field)?;
     let d = grid.dim();
     let allowed = &["x", "y"][..d];
     // exmex orders variables alphabetically; map each to its axis.
@@ -929,6 +927,23 @@ log = [0.1, 0.2]
         let x = p.grid.point(3)[0];
         assert!((p.populations[0].potential[3] - x * x).abs() < 1e-15);
         assert!((p.populations[1].terminal[3] - (x - 0.5).powi(2)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn expressions_use_conventional_precedence() {
+        // exmex alone reads -(x-0.3)^2 as +(x-0.3)^2 and rejects 2e-2: both are handled.
+        let text = MINIMAL.replace(
+            "potential = \"x^2\"",
+            "potential = \"exp(-(x-0.3)^2/2e-2)\"",
+        );
+        let (p, _) = Config::from_toml_str(&text).unwrap().build().unwrap();
+        let v = &p.populations[0].potential;
+        let (imax, _) = v
+            .iter()
+            .enumerate()
+            .fold((0, f64::MIN), |a, (i, &x)| if x > a.1 { (i, x) } else { a });
+        assert!((p.grid.point(imax)[0] - 0.3).abs() < 0.1);
+        assert!(v.iter().all(|&x| x <= 1.0));
     }
 
     #[test]

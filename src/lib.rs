@@ -39,6 +39,7 @@
 
 pub mod config;
 pub mod error;
+pub mod expr;
 pub mod field;
 pub mod grid;
 pub mod io;
