@@ -81,7 +81,7 @@ fn newton_pieces(c: &mut Criterion) {
             rel_tol: 0.0,
             abs_tol: 0.0,
         };
-        let mut kr = Krylov::new(problem, params, *pc).unwrap();
+        let mut kr = Krylov::new(problem, params, *pc, Default::default()).unwrap();
         let mut d = vec![0.0; layout.len()];
         let tol = 1e-6 * f.iter().map(|v| v * v).sum::<f64>().sqrt();
         g.bench_function(BenchmarkId::new("refresh+gmres-1e-6", name), |b| {

@@ -81,6 +81,12 @@ pub fn method(name: &str) -> SolverSettings {
         "picard" => MethodKind::Picard(Relaxation::Fixed(0.5)),
         "anderson" => MethodKind::Anderson(AndersonSettings::default()),
         "newton" => MethodKind::Newton(NewtonSettings::default()),
+        // Newton–Krylov with exact (StepSolver) per-step solves in the preconditioner also on
+        // large 2D grids, where `auto` picks multigrid.
+        "newton-exact" => MethodKind::Newton(NewtonSettings {
+            preconditioner: mfg::solve::spacetime::Preconditioner::Exact,
+            ..NewtonSettings::default()
+        }),
         other => panic!("unknown method {other}"),
     };
     SolverSettings {

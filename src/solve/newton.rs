@@ -282,6 +282,7 @@ impl Newton {
                         abs_tol: 0.0,
                     },
                     settings.preconditioner,
+                    hjb.linear_solver,
                 )?))
             },
             direct: None,
