@@ -10,9 +10,9 @@
 //! ```
 //!
 //! Every case runs in a child process (this executable with `--case`), so that its peak
-//! resident memory (VmHWM of /proc/self/status) is its own. `--skip-slow` skips the cells that
-//! take many minutes with the per-step sparse LU of the HJB/FP sweeps: Picard and Anderson on
-//! 2D 128²×128.
+//! resident memory (VmHWM of /proc/self/status) is its own. `--skip-slow` skips Picard and
+//! Anderson on 2D 128²×128 (about 25 s each). `--methods` also takes `newton-exact` (exact
+//! per-step solves in the preconditioner, the current default) for comparisons.
 
 #[path = "../benches/problems/mod.rs"]
 mod problems;
