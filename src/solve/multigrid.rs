@@ -1,6 +1,7 @@
-//! Geometric multigrid for one implicit time step, M = I - ΔtQ (and Mᵀ), used as an
-//! approximate inverse inside the Newton-Krylov preconditioner on 2D grids, where a sparse LU
-//! per time step costs too much to refactorise at every Newton step.
+//! Geometric multigrid for one implicit time step, M = I - ΔtQ (and Mᵀ), an approximate
+//! inverse for the Newton-Krylov preconditioner on 2D grids (`preconditioner = "multigrid"`).
+//! It was the default while the 2D step solves were sparse LU factorisations; the structured
+//! MILU-BiCGSTAB step solver made exact step solves cheaper (docs/newton.md §2).
 //!
 //! - Hierarchy: the cell-centred grid is coarsened by 2 along every axis with ≥ 4 nodes (an odd
 //!   count leaves one singleton aggregate) until ≤ [`COARSEST`] nodes remain.
