@@ -295,25 +295,21 @@ impl Method for Anderson {
                     );
                 }
                 scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
-                for (new, old) in b.m.as_mut_slice().iter_mut().zip(it.m[k].as_slice()) {
-                    *new = (1.0 - theta) * old + theta * *new;
-                }
+                super::relax(&mut b.m, &it.m[k], theta);
                 Ok(())
             })?;
-        let h_d = problem.grid.cell_volume();
+        let (delta_u, delta_m) = super::commit(
+            problem,
+            self.buffers.iter_mut().map(|b| (&mut b.u, &mut b.m)),
+            iterate,
+        );
         let mut measure = StepMeasure {
             theta,
             inner_iterations: newton.iter().sum(),
+            delta_u,
+            delta_m,
             ..Default::default()
         };
-        for (k, b) in self.buffers.iter_mut().enumerate() {
-            measure.delta_u = measure.delta_u.max(b.u.max_abs_diff(&iterate.u[k]));
-            measure.delta_m = measure
-                .delta_m
-                .max(b.m.max_level_l1_diff(&iterate.m[k], h_d));
-            std::mem::swap(&mut b.u, &mut iterate.u[k]);
-            std::mem::swap(&mut b.m, &mut iterate.m[k]);
-        }
         self.sources
             .par_iter_mut()
             .enumerate()

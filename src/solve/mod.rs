@@ -370,6 +370,31 @@ pub fn solve_with(
     )
 }
 
+/// m_new ← (1-θ) m_old + θ m_new: the damped density update of Picard-type methods.
+pub(crate) fn relax(new: &mut Field, old: &Field, theta: f64) {
+    for (n, o) in new.as_mut_slice().iter_mut().zip(old.as_slice()) {
+        *n = (1.0 - theta) * o + theta * *n;
+    }
+}
+
+/// Swaps each population's new (u, m) into `iterate` (the old values go back into the
+/// buffers) and returns the changes (max_k ‖Δu‖∞, max_k max_n ‖Δm‖_{L1}) of [`StepStats`].
+pub(crate) fn commit<'a>(
+    problem: &Problem,
+    new: impl Iterator<Item = (&'a mut Field, &'a mut Field)>,
+    iterate: &mut Iterate,
+) -> (f64, f64) {
+    let h_d = problem.grid.cell_volume();
+    let (mut du, mut dm) = (0.0f64, 0.0f64);
+    for (k, (u, m)) in new.enumerate() {
+        du = du.max(u.max_abs_diff(&iterate.u[k]));
+        dm = dm.max(m.max_level_l1_diff(&iterate.m[k], h_d));
+        std::mem::swap(u, &mut iterate.u[k]);
+        std::mem::swap(m, &mut iterate.m[k]);
+    }
+    (du, dm)
+}
+
 /// Per-population workspaces for `problem`'s grid.
 pub(crate) fn workspaces(
     problem: &Problem,

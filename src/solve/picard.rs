@@ -134,27 +134,22 @@ impl Method for Picard {
                     warm,
                 )?;
                 scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
-                // Relax: b.m = (1-θ) m_old + θ m_BR.
-                for (new, old) in b.m.as_mut_slice().iter_mut().zip(it.m[k].as_slice()) {
-                    *new = (1.0 - theta) * old + theta * *new;
-                }
+                super::relax(&mut b.m, &it.m[k], theta);
                 Ok(newton)
             })
             .collect::<Result<_>>()?;
-        let h_d = problem.grid.cell_volume();
+        let (delta_u, delta_m) = super::commit(
+            problem,
+            self.buffers.iter_mut().map(|b| (&mut b.u, &mut b.m)),
+            iterate,
+        );
         let mut measure = StepMeasure {
             theta,
             inner_iterations: newton.iter().sum(),
+            delta_u,
+            delta_m,
             ..Default::default()
         };
-        for (k, b) in self.buffers.iter_mut().enumerate() {
-            measure.delta_u = measure.delta_u.max(b.u.max_abs_diff(&iterate.u[k]));
-            measure.delta_m = measure
-                .delta_m
-                .max(b.m.max_level_l1_diff(&iterate.m[k], h_d));
-            std::mem::swap(&mut b.u, &mut iterate.u[k]);
-            std::mem::swap(&mut b.m, &mut iterate.m[k]);
-        }
         self.update_sources(problem, &iterate.m);
         measure.residual =
             scheme::system_residual(problem, &iterate.u, &iterate.m, &self.sources, &mut self.ws);
