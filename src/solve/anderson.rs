@@ -15,11 +15,11 @@
 //! The history restarts when the least-squares problem is ill-conditioned or ‖f‖ grows by more
 //! than `restart_factor` over its best value (a safeguard for non-monotone couplings).
 
-use super::{Iterate, Method, StepMeasure};
+use super::{Iterate, Method, PopBuffers, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::problem::Problem;
-use crate::scheme::{self, generator, Generator, HjbSettings, Workspace};
+use crate::scheme::{self, generator, HjbSettings, Workspace};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -71,14 +71,6 @@ impl AndersonSettings {
     }
 }
 
-#[derive(Debug)]
-struct PopBuffers {
-    u: Field,
-    m: Field,
-    gens: Vec<Generator>,
-    ham: Vec<f64>,
-}
-
 /// Anderson-accelerated Picard iteration on u.
 #[derive(Debug)]
 pub struct Anderson {
@@ -101,15 +93,8 @@ pub struct Anderson {
 impl Anderson {
     pub fn new(problem: &Problem, settings: AndersonSettings, hjb: HjbSettings) -> Result<Self> {
         settings.validate()?;
-        let (levels, n, nt) = (problem.time.nt + 1, problem.grid.len(), problem.time.nt);
-        let buffers = (0..problem.k())
-            .map(|_| PopBuffers {
-                u: Field::filled(levels, n, 0.0),
-                m: Field::filled(levels, n, 0.0),
-                gens: vec![Generator::zeros(&problem.grid); nt],
-                ham: vec![0.0; n],
-            })
-            .collect();
+        let (n, nt) = (problem.grid.len(), problem.time.nt);
+        let buffers = PopBuffers::for_problem(problem);
         Ok(Anderson {
             settings,
             hjb,
@@ -228,28 +213,16 @@ impl Method for Anderson {
             .par_iter_mut()
             .enumerate()
             .for_each(|(k, s)| scheme::running_costs(problem, k, &iterate.m, s));
-        let it: &Iterate = iterate;
-        let sources = &self.sources;
-        let newton: Vec<usize> = self
-            .buffers
-            .par_iter_mut()
-            .zip(self.ws.par_iter_mut())
-            .enumerate()
-            .map(|(k, (b, ws))| -> Result<usize> {
-                b.u.clone_from(&it.u[k]);
-                scheme::hjb_sweep(
-                    problem,
-                    k,
-                    &it.m,
-                    &sources[k],
-                    &mut b.u,
-                    &mut b.gens,
-                    ws,
-                    &hjb,
-                    warm,
-                )
-            })
-            .collect::<Result<_>>()?;
+        let newton = super::best_responses(
+            problem,
+            iterate,
+            &self.sources,
+            &mut self.buffers,
+            &mut self.ws,
+            &hjb,
+            warm,
+            |_, _, _| Ok(()),
+        )?;
         // 2. Anderson mixing on u.
         let x = gather_u(&iterate.u, nt, nn);
         let g: Vec<f64> = {
@@ -305,7 +278,7 @@ impl Method for Anderson {
         );
         let mut measure = StepMeasure {
             theta,
-            inner_iterations: newton.iter().sum(),
+            inner_iterations: newton,
             delta_u,
             delta_m,
             ..Default::default()

@@ -21,7 +21,7 @@ pub use stopping::Stopping;
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::problem::Problem;
-use crate::scheme::{self, Workspace};
+use crate::scheme::{self, Generator, HjbSettings, Workspace};
 use std::time::Instant;
 
 /// The unknowns of the discrete system: u^k and m^k on every time level, per population.
@@ -368,6 +368,72 @@ pub fn solve_with(
         history,
         observer,
     )
+}
+
+/// One population's buffers of a Picard-type step: the new u and m, the generators Q(u^n) of
+/// the HJB sweep (used by the FP sweep) and a level of Ĥ values.
+#[derive(Debug)]
+pub(crate) struct PopBuffers {
+    pub u: Field,
+    pub m: Field,
+    pub gens: Vec<Generator>,
+    pub ham: Vec<f64>,
+}
+
+impl PopBuffers {
+    /// Buffers for every population of `problem`.
+    pub fn for_problem(problem: &Problem) -> Vec<Self> {
+        let (levels, n, nt) = (problem.time.nt + 1, problem.grid.len(), problem.time.nt);
+        (0..problem.k())
+            .map(|_| PopBuffers {
+                u: Field::filled(levels, n, 0.0),
+                m: Field::filled(levels, n, 0.0),
+                gens: vec![Generator::zeros(&problem.grid); nt],
+                ham: vec![0.0; n],
+            })
+            .collect()
+    }
+}
+
+/// Best responses of all populations, in parallel: `buffers[k].u` receives the backward HJB
+/// sweep of population k against `iterate.m` (with the running costs `sources[k]`), warm
+/// started from `iterate.u[k]` when `warm`, and `buffers[k].gens` its generators. Then
+/// `then(k, buffers[k], workspace)` runs in the same parallel task (e.g. the FP sweep).
+/// Returns the total number of HJB Newton iterations.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn best_responses(
+    problem: &Problem,
+    iterate: &Iterate,
+    sources: &[Field],
+    buffers: &mut [PopBuffers],
+    ws: &mut [Workspace],
+    hjb: &HjbSettings,
+    warm: bool,
+    then: impl Fn(usize, &mut PopBuffers, &mut Workspace) -> Result<()> + Sync,
+) -> Result<usize> {
+    use rayon::prelude::*;
+    let newton: Vec<usize> = buffers
+        .par_iter_mut()
+        .zip(ws.par_iter_mut())
+        .enumerate()
+        .map(|(k, (b, ws))| -> Result<usize> {
+            b.u.clone_from(&iterate.u[k]);
+            let newton = scheme::hjb_sweep(
+                problem,
+                k,
+                &iterate.m,
+                &sources[k],
+                &mut b.u,
+                &mut b.gens,
+                ws,
+                hjb,
+                warm,
+            )?;
+            then(k, b, ws)?;
+            Ok(newton)
+        })
+        .collect::<Result<_>>()?;
+    Ok(newton.iter().sum())
 }
 
 /// m_new ← (1-θ) m_old + θ m_new: the damped density update of Picard-type methods.

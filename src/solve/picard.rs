@@ -3,11 +3,11 @@
 //! parallel over k), then the K FP equations forward with the adjoint generators, and relax
 //! m ← (1 - θ) m + θ m_BR. θ fixed is damped Picard; θ_n = 1/(n+1) is fictitious play.
 
-use super::{Iterate, Method, StepMeasure};
+use super::{Iterate, Method, PopBuffers, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::problem::Problem;
-use crate::scheme::{self, Generator, HjbSettings, Workspace};
+use crate::scheme::{self, HjbSettings, Workspace};
 use rayon::prelude::*;
 
 /// Relaxation of the density update.
@@ -39,20 +39,12 @@ impl Relaxation {
     }
 }
 
-/// Per-population buffers of one Picard step.
-#[derive(Debug)]
-struct Buffers {
-    u: Field,
-    m: Field,
-    gens: Vec<Generator>,
-}
-
 /// Damped Picard or fictitious play.
 #[derive(Debug)]
 pub struct Picard {
     relaxation: Relaxation,
     hjb: HjbSettings,
-    buffers: Vec<Buffers>,
+    buffers: Vec<PopBuffers>,
     ws: Vec<Workspace>,
     /// Running costs F^k(m) for the densities `sources_m`: the residual of one step computes
     /// them for the new m, and the next step's HJB sweeps reuse them.
@@ -63,14 +55,8 @@ pub struct Picard {
 impl Picard {
     pub fn new(problem: &Problem, relaxation: Relaxation, hjb: HjbSettings) -> Result<Self> {
         relaxation.validate()?;
-        let (levels, n, nt) = (problem.time.nt + 1, problem.grid.len(), problem.time.nt);
-        let buffers = (0..problem.k())
-            .map(|_| Buffers {
-                u: Field::filled(levels, n, 0.0),
-                m: Field::filled(levels, n, 0.0),
-                gens: vec![Generator::zeros(&problem.grid); nt],
-            })
-            .collect();
+        let (n, nt) = (problem.grid.len(), problem.time.nt);
+        let buffers = PopBuffers::for_problem(problem);
         Ok(Picard {
             relaxation,
             hjb,
@@ -113,31 +99,21 @@ impl Method for Picard {
         // Once u comes from an HJB solve, its level n is the best Newton start for step n.
         let warm = iteration > 0;
         self.update_sources(problem, &iterate.m);
-        let it: &Iterate = iterate;
-        let sources = &self.sources;
-        let newton: Vec<usize> = self
-            .buffers
-            .par_iter_mut()
-            .zip(self.ws.par_iter_mut())
-            .enumerate()
-            .map(|(k, (b, ws))| -> Result<usize> {
-                b.u.clone_from(&it.u[k]);
-                let newton = scheme::hjb_sweep(
-                    problem,
-                    k,
-                    &it.m,
-                    &sources[k],
-                    &mut b.u,
-                    &mut b.gens,
-                    ws,
-                    &hjb,
-                    warm,
-                )?;
+        let old_m = &iterate.m;
+        let newton = super::best_responses(
+            problem,
+            iterate,
+            &self.sources,
+            &mut self.buffers,
+            &mut self.ws,
+            &hjb,
+            warm,
+            |k, b, ws| {
                 scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
-                super::relax(&mut b.m, &it.m[k], theta);
-                Ok(newton)
-            })
-            .collect::<Result<_>>()?;
+                super::relax(&mut b.m, &old_m[k], theta);
+                Ok(())
+            },
+        )?;
         let (delta_u, delta_m) = super::commit(
             problem,
             self.buffers.iter_mut().map(|b| (&mut b.u, &mut b.m)),
@@ -145,7 +121,7 @@ impl Method for Picard {
         );
         let mut measure = StepMeasure {
             theta,
-            inner_iterations: newton.iter().sum(),
+            inner_iterations: newton,
             delta_u,
             delta_m,
             ..Default::default()
