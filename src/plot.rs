@@ -113,6 +113,28 @@ fn draw_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
     }
 }
 
+/// Draws the series legend of a line chart (upper right) and writes the picture.
+fn finish_with_legend<'a, CT>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, CT>,
+    root: &DrawingArea<BitMapBackend<'a>, Shift>,
+    path: &Path,
+) -> Result<()>
+where
+    CT: CoordTranslate,
+{
+    let err = draw_err(path);
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 14))
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.85))
+        .draw()
+        .map_err(&err)?;
+    root.present().map_err(&err)?;
+    Ok(())
+}
+
 fn check_size(size: (u32, u32)) -> Result<()> {
     if size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1 || size.0 > 8000 || size.1 > 8000 {
         return Err(Error::Invalid {
@@ -435,16 +457,7 @@ pub fn profiles_1d(view: &View<'_>, levels: &[usize], path: &Path, size: (u32, u
             }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 14))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.85))
-        .draw()
-        .map_err(&err)?;
-    root.present().map_err(&err)?;
-    Ok(())
+    finish_with_legend(&mut chart, &root, path)
 }
 
 /// Channel value mixed with white: w = 1 keeps the colour, w = 0 gives white.
@@ -683,16 +696,7 @@ pub fn convergence(history: &[StepStats], path: &Path, size: (u32, u32)) -> Resu
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 14))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.85))
-        .draw()
-        .map_err(&err)?;
-    root.present().map_err(&err)?;
-    Ok(())
+    finish_with_legend(&mut chart, &root, path)
 }
 
 /// Mass Σ_i m_i h^d of every population over time.
@@ -751,16 +755,7 @@ pub fn mass(view: &View<'_>, path: &Path, size: (u32, u32)) -> Result<()> {
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 14))
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.85))
-        .draw()
-        .map_err(&err)?;
-    root.present().map_err(&err)?;
-    Ok(())
+    finish_with_legend(&mut chart, &root, path)
 }
 
 #[cfg(test)]
