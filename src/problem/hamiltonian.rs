@@ -165,12 +165,7 @@ impl Hamiltonian for Quadratic {
     }
 
     fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
-        let s: f64 = pm
-            .iter()
-            .zip(pp)
-            .map(|(&a, &b)| pos(a) * pos(a) + neg(b) * neg(b))
-            .sum();
-        s / (2.0 * self.cost)
+        godunov_quadratic(pm, pp, |_| 1.0 / self.cost, None)
     }
 
     fn gradient(
@@ -182,11 +177,7 @@ impl Hamiltonian for Quadratic {
         dm: &mut [f64],
         dp: &mut [f64],
     ) {
-        let inv = 1.0 / self.cost;
-        for a in 0..pm.len() {
-            dm[a] = pos(pm[a]) * inv;
-            dp[a] = neg(pp[a]) * inv;
-        }
+        godunov_quadratic(pm, pp, |_| 1.0 / self.cost, Some((dm, dp)));
     }
 
     fn value_and_gradient(
@@ -198,15 +189,7 @@ impl Hamiltonian for Quadratic {
         dm: &mut [f64],
         dp: &mut [f64],
     ) -> f64 {
-        let inv = 1.0 / self.cost;
-        let mut s = 0.0;
-        for a in 0..pm.len() {
-            let (lo, hi) = (pos(pm[a]), neg(pp[a]));
-            dm[a] = lo * inv;
-            dp[a] = hi * inv;
-            s += lo * lo + hi * hi;
-        }
-        0.5 * s * inv
+        godunov_quadratic(pm, pp, |_| 1.0 / self.cost, Some((dm, dp)))
     }
 
     fn hessian(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64], hess: &mut [f64]) {
@@ -248,11 +231,7 @@ impl Hamiltonian for Anisotropic {
     }
 
     fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
-        pm.iter()
-            .zip(pp)
-            .zip(&self.costs)
-            .map(|((&a, &b), c)| (pos(a) * pos(a) + neg(b) * neg(b)) / (2.0 * c))
-            .sum()
+        godunov_quadratic(pm, pp, |a| 1.0 / self.costs[a], None)
     }
 
     fn gradient(
@@ -264,10 +243,7 @@ impl Hamiltonian for Anisotropic {
         dm: &mut [f64],
         dp: &mut [f64],
     ) {
-        for a in 0..pm.len() {
-            dm[a] = pos(pm[a]) / self.costs[a];
-            dp[a] = neg(pp[a]) / self.costs[a];
-        }
+        godunov_quadratic(pm, pp, |a| 1.0 / self.costs[a], Some((dm, dp)));
     }
 
     fn value_and_gradient(
@@ -279,15 +255,7 @@ impl Hamiltonian for Anisotropic {
         dm: &mut [f64],
         dp: &mut [f64],
     ) -> f64 {
-        let mut s = 0.0;
-        for a in 0..pm.len() {
-            let inv = 1.0 / self.costs[a];
-            let (lo, hi) = (pos(pm[a]), neg(pp[a]));
-            dm[a] = lo * inv;
-            dp[a] = hi * inv;
-            s += (lo * lo + hi * hi) * inv;
-        }
-        0.5 * s
+        godunov_quadratic(pm, pp, |a| 1.0 / self.costs[a], Some((dm, dp)))
     }
 
     fn hessian(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64], hess: &mut [f64]) {
@@ -336,11 +304,9 @@ impl Power {
         Power { q, cost }
     }
 
+    /// The Godunov approximation S of |p|².
     fn godunov_sum(pm: &[f64], pp: &[f64]) -> f64 {
-        pm.iter()
-            .zip(pp)
-            .map(|(&a, &b)| pos(a) * pos(a) + neg(b) * neg(b))
-            .sum()
+        2.0 * godunov_quadratic(pm, pp, |_| 1.0, None)
     }
 }
 
@@ -356,25 +322,14 @@ impl Hamiltonian for Power {
 
     fn gradient(
         &self,
-        _x: &[f64],
-        _m: &[f64],
+        x: &[f64],
+        m: &[f64],
         pm: &[f64],
         pp: &[f64],
         dm: &mut [f64],
         dp: &mut [f64],
     ) {
-        let s = Self::godunov_sum(pm, pp);
-        // ∂/∂p S^{q/2}/(qc) = S^{q/2-1} p / c; at S = 0 every one-sided slope is 0 and so is
-        // the derivative (q > 1), which the guard makes exact instead of 0·∞.
-        let scale = if s > 0.0 {
-            s.powf(0.5 * self.q - 1.0) / self.cost
-        } else {
-            0.0
-        };
-        for a in 0..pm.len() {
-            dm[a] = scale * pos(pm[a]);
-            dp[a] = scale * neg(pp[a]);
-        }
+        self.value_and_gradient(x, m, pm, pp, dm, dp);
     }
 
     fn value_and_gradient(
@@ -386,7 +341,9 @@ impl Hamiltonian for Power {
         dm: &mut [f64],
         dp: &mut [f64],
     ) -> f64 {
-        // One power for both: Ĥ = S · S^{q/2-1}/(qc).
+        // One power for both: Ĥ = S · S^{q/2-1}/(qc). ∂/∂p S^{q/2}/(qc) = S^{q/2-1} p / c; at
+        // S = 0 every one-sided slope is 0 and so is the derivative (q > 1), which the guard
+        // makes exact instead of 0·∞.
         let s = Self::godunov_sum(pm, pp);
         let scale = if s > 0.0 {
             s.powf(0.5 * self.q - 1.0) / self.cost
@@ -451,6 +408,28 @@ impl Hamiltonian for Power {
 
 /// Hessian of the Godunov form Σ_a ((p⁻_a)⁺² + (p⁺_a)⁻²)/(2c_a): diagonal, 1/c_a where the
 /// slope is active ((p⁻_a > 0, p⁺_a < 0), 0 elsewhere (the a.e. derivative at the kink).
+/// The Godunov quadratic Σ_a c_a⁻¹ ((p⁻_a)⁺² + (p⁺_a)⁻²)/2 of [`Quadratic`] and [`Anisotropic`]
+/// (`inv_cost(a)` = 1/c_a), with its upwind derivatives d⁻_a = (p⁻_a)⁺/c_a, d⁺_a = (p⁺_a)⁻/c_a
+/// written to `grad` when given.
+fn godunov_quadratic(
+    pm: &[f64],
+    pp: &[f64],
+    inv_cost: impl Fn(usize) -> f64,
+    mut grad: Option<(&mut [f64], &mut [f64])>,
+) -> f64 {
+    let mut s = 0.0;
+    for a in 0..pm.len() {
+        let inv = inv_cost(a);
+        let (lo, hi) = (pos(pm[a]), neg(pp[a]));
+        if let Some((dm, dp)) = grad.as_mut() {
+            dm[a] = lo * inv;
+            dp[a] = hi * inv;
+        }
+        s += (lo * lo + hi * hi) * inv;
+    }
+    0.5 * s
+}
+
 fn diagonal_hessian(pm: &[f64], pp: &[f64], inv_cost: impl Fn(usize) -> f64, hess: &mut [f64]) {
     let nv = 2 * pm.len();
     hess[..nv * nv].fill(0.0);
