@@ -46,6 +46,7 @@ pub mod io;
 pub mod observe;
 pub mod plot;
 pub mod problem;
+pub mod rl;
 pub mod scheme;
 pub mod solve;
 

@@ -1,0 +1,24 @@
+//! Reinforcement learning on the discrete multi-population mean field game (RL.md): the game
+//! abstraction ([`game`]), tabular policies and flows ([`policy`]), exact model-based tools
+//! (forward flow, policy evaluation, best response, exploitability: [`exact`]), exact learning
+//! algorithms with per-iteration records ([`algorithms`]) and OpenSpiel's benchmark games
+//! ([`benchmarks`]).
+//!
+//! Conventions: rewards are maximised; μ^k_t is a probability vector over population k's
+//! states; exploitability is Σ_k μ0^k · (V^{k,BR}_0 − V^{k,π}_0) with both values against the
+//! flow μ^π the profile itself induces (zero exactly at a Nash equilibrium).
+//!
+//! This module depends only on the numerical core (no file formats, plots or command line).
+
+pub mod algorithms;
+pub mod benchmarks;
+pub mod exact;
+pub mod game;
+pub mod policy;
+
+pub use algorithms::{
+    run, Algorithm, BoltzmannIteration, DampedFixedPoint, FictitiousPlay, MirrorDescent, Record,
+};
+pub use exact::{assess, backward, exploitability, forward, tabulate, Assessment, Want};
+pub use game::{Game, Kernel, KernelBuilder};
+pub use policy::{Flow, Policy, PolicyFunction, PopPolicy};
