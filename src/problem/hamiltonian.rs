@@ -21,6 +21,11 @@ pub trait Hamiltonian: Send + Sync + Debug {
     /// The continuous H(x, p, m) (used to check consistency and to evaluate costs).
     fn exact(&self, x: &[f64], m: &[f64], p: &[f64]) -> f64;
 
+    /// The Lagrangian L(x, m, α) = sup_p (−p·α − H(x, p, m)) = H*(−α): the running cost of
+    /// moving with velocity α, so that H(x, p, m) = sup_α (−p·α − L(x, m, α)) and the optimal
+    /// velocity is α = −∂_p H (MATH.md §1). The discrete game of the RL module charges it.
+    fn lagrangian(&self, x: &[f64], m: &[f64], alpha: &[f64]) -> f64;
+
     /// The numerical Ĥ(x, m, p⁻, p⁺).
     fn value(&self, x: &[f64], m: &[f64], p_minus: &[f64], p_plus: &[f64]) -> f64;
 
@@ -164,6 +169,11 @@ impl Hamiltonian for Quadratic {
         p.iter().map(|v| v * v).sum::<f64>() / (2.0 * self.cost)
     }
 
+    /// c|α|²/2.
+    fn lagrangian(&self, _x: &[f64], _m: &[f64], alpha: &[f64]) -> f64 {
+        0.5 * self.cost * alpha.iter().map(|v| v * v).sum::<f64>()
+    }
+
     fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
         godunov_quadratic(pm, pp, |_| 1.0 / self.cost, None)
     }
@@ -227,6 +237,15 @@ impl Hamiltonian for Anisotropic {
         p.iter()
             .zip(&self.costs)
             .map(|(v, c)| v * v / (2.0 * c))
+            .sum()
+    }
+
+    /// Σ_a c_a α_a²/2.
+    fn lagrangian(&self, _x: &[f64], _m: &[f64], alpha: &[f64]) -> f64 {
+        alpha
+            .iter()
+            .zip(&self.costs)
+            .map(|(v, c)| 0.5 * c * v * v)
             .sum()
     }
 
@@ -314,6 +333,13 @@ impl Hamiltonian for Power {
     fn exact(&self, _x: &[f64], _m: &[f64], p: &[f64]) -> f64 {
         let s: f64 = p.iter().map(|v| v * v).sum();
         s.powf(0.5 * self.q) / (self.q * self.cost)
+    }
+
+    /// The conjugate of |p|^q/(qc): c^{q'−1} |α|^{q'}/q' with q' = q/(q−1).
+    fn lagrangian(&self, _x: &[f64], _m: &[f64], alpha: &[f64]) -> f64 {
+        let qs = self.q / (self.q - 1.0);
+        let norm = alpha.iter().map(|v| v * v).sum::<f64>().sqrt();
+        self.cost.powf(qs - 1.0) * norm.powf(qs) / qs
     }
 
     fn value(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
@@ -534,6 +560,9 @@ mod tests {
         fn exact(&self, x: &[f64], m: &[f64], p: &[f64]) -> f64 {
             self.0.exact(x, m, p)
         }
+        fn lagrangian(&self, x: &[f64], m: &[f64], alpha: &[f64]) -> f64 {
+            self.0.lagrangian(x, m, alpha)
+        }
         fn value(&self, x: &[f64], m: &[f64], pm: &[f64], pp: &[f64]) -> f64 {
             self.0.value(x, m, pm, pp)
         }
@@ -556,6 +585,75 @@ mod tests {
         }
         fn validate(&self, dim: usize, field: &str) -> crate::Result<()> {
             self.0.validate(dim, field)
+        }
+    }
+
+    /// max of a concave function on [lo, hi] by golden-section search.
+    fn golden_max(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
+        let g = 0.5 * (5f64.sqrt() - 1.0);
+        let (mut a, mut b) = (hi - g * (hi - lo), lo + g * (hi - lo));
+        let (mut fa, mut fb) = (f(a), f(b));
+        for _ in 0..200 {
+            if fa < fb {
+                lo = a;
+                a = b;
+                fa = fb;
+                b = lo + g * (hi - lo);
+                fb = f(b);
+            } else {
+                hi = b;
+                b = a;
+                fb = fa;
+                a = hi - g * (hi - lo);
+                fa = f(a);
+            }
+        }
+        f(0.5 * (lo + hi))
+    }
+
+    /// sup_p (−p·α − H(p)) by nested golden sections (the objective is concave, so its
+    /// maximum over p_y is concave in p_x).
+    fn numerical_lagrangian(h: &dyn Hamiltonian, alpha: &[f64]) -> f64 {
+        let x = [0.3, -0.2];
+        let obj = |p: &[f64]| -> f64 {
+            -p.iter().zip(alpha).map(|(a, b)| a * b).sum::<f64>() - h.exact(&x, &[], p)
+        };
+        if alpha.len() == 1 {
+            golden_max(|p| obj(&[p]), -50.0, 50.0)
+        } else {
+            golden_max(
+                |px| golden_max(|py| obj(&[px, py]), -50.0, 50.0),
+                -50.0,
+                50.0,
+            )
+        }
+    }
+
+    #[test]
+    fn lagrangians_are_the_legendre_transforms() {
+        let hs: Vec<Box<dyn Hamiltonian>> = vec![
+            Box::new(Quadratic::new(1.7)),
+            Box::new(Anisotropic::new(vec![0.8, 2.5])),
+            Box::new(Power::new(1.5, 1.2)),
+            Box::new(Power::new(3.0, 0.7)),
+        ];
+        let alphas: [[f64; 2]; 4] = [[0.0, 0.0], [0.7, -0.3], [-1.4, 0.9], [2.0, 0.5]];
+        for h in &hs {
+            for d in 1..=2 {
+                if h.validate(d, "h").is_err() {
+                    continue;
+                }
+                for a in &alphas {
+                    let an = h.lagrangian(&[0.3, -0.2][..d], &[], &a[..d]);
+                    let num = numerical_lagrangian(h.as_ref(), &a[..d]);
+                    assert!(
+                        (an - num).abs() <= 1e-8 * (1.0 + an.abs()),
+                        "{} d={d} α={:?}: {an} vs {num}",
+                        h.describe(),
+                        &a[..d]
+                    );
+                }
+            }
         }
     }
 
