@@ -121,7 +121,7 @@ fn q_tables(game: &dyn Game, flow: &Flow, policy: &Policy, best: bool) -> Result
 }
 
 /// Softmax of `logits / temperature` into `out`, with the maximum subtracted first.
-fn softmax(logits: &[f64], temperature: f64, out: &mut [f64]) {
+pub(crate) fn softmax(logits: &[f64], temperature: f64, out: &mut [f64]) {
     let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;
     for (o, &l) in out.iter_mut().zip(logits) {
