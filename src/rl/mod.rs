@@ -14,6 +14,7 @@ pub mod algorithms;
 pub mod benchmarks;
 pub mod exact;
 pub mod game;
+pub mod metrics;
 pub mod pde;
 pub mod policy;
 
