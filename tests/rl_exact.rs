@@ -27,8 +27,10 @@ impl TwoRoads {
         let kernels = actions
             .iter()
             .map(|&a_n| {
-                Kernel::from_rows(2, a_n, "two_roads", |_, a, r| r.push((a.min(1) * (a % 2), 1.0)))
-                    .unwrap()
+                Kernel::from_rows(2, a_n, "two_roads", |_, a, r| {
+                    r.push((a.min(1) * (a % 2), 1.0))
+                })
+                .unwrap()
             })
             .collect();
         TwoRoads { kernels }
@@ -90,6 +92,14 @@ fn right(policy: &Policy, k: usize) -> f64 {
     policy.population(k).row(0, 0)[1]
 }
 
+/// |p_k − p*_k| < tol for both populations.
+fn assert_near(policy: &Policy, tol: f64) {
+    for (k, p) in P_STAR.iter().enumerate() {
+        let got = right(policy, k);
+        assert!((got - p).abs() < tol, "population {k}: {got} vs {p}");
+    }
+}
+
 #[test]
 fn hand_equilibrium_has_zero_exploitability() {
     let g = TwoRoads::new([2, 2]);
@@ -106,7 +116,10 @@ fn off_equilibrium_exploitability_equals_hand_computation() {
     let g = TwoRoads::new([2, 2]);
     let a = assess(&g, &profile(&g, [0.5, 0.5])).unwrap();
     let e = a.per_population();
-    assert!((e[0] - 0.5).abs() < 1e-15 && (e[1] - 0.25).abs() < 1e-15, "{e:?}");
+    assert!(
+        (e[0] - 0.5).abs() < 1e-15 && (e[1] - 0.25).abs() < 1e-15,
+        "{e:?}"
+    );
     assert!((a.total() - 0.75).abs() < 1e-15);
     assert!((a.populations[0].value + 1.0).abs() < 1e-15);
     assert!((a.populations[1].best_value + 1.0).abs() < 1e-15);
@@ -118,31 +131,27 @@ fn exact_algorithms_find_the_hand_equilibrium() {
         let g = TwoRoads::new(actions);
         let mut md = MirrorDescent::new(&g, 1.0).unwrap();
         let rec = run(&g, &mut md, 400).unwrap();
-        assert!(rec.last().unwrap().exploitability < 1e-12, "{:?}", rec.last());
-        for k in 0..2 {
-            assert!((right(md.policy(), k) - P_STAR[k]).abs() < 1e-9);
-        }
+        assert!(
+            rec.last().unwrap().exploitability < 1e-12,
+            "{:?}",
+            rec.last()
+        );
+        assert_near(md.policy(), 1e-9);
         // Fictitious play: O(1/n).
         let mut fp = FictitiousPlay::new(&g);
         let rec = run(&g, &mut fp, 1000).unwrap();
         let e = rec.last().unwrap().exploitability;
         assert!(e < 5e-3, "{e}");
-        for k in 0..2 {
-            assert!((right(fp.policy(), k) - P_STAR[k]).abs() < 5e-3);
-        }
+        assert_near(fp.policy(), 5e-3);
         // Boltzmann iteration finds the softmax (quantal response) equilibrium, O(τ) away
         // (τ = 0.01: 1.0e-2 for population 1, measured).
         let mut bz = BoltzmannIteration::new(&g, 1e-2, 0.02).unwrap();
         run(&g, &mut bz, 2000).unwrap();
-        for k in 0..2 {
-            assert!((right(bz.policy(), k) - P_STAR[k]).abs() < 2e-2);
-        }
+        assert_near(bz.policy(), 2e-2);
         // The damped fixed point with a smoothed best response, likewise.
         let mut fx = DampedFixedPoint::with_temperature(&g, 0.02, 1e-2).unwrap();
         run(&g, &mut fx, 2000).unwrap();
-        for k in 0..2 {
-            assert!((right(fx.policy(), k) - P_STAR[k]).abs() < 2e-2);
-        }
+        assert_near(fx.policy(), 2e-2);
     }
 }
 
@@ -151,13 +160,14 @@ fn bad_policies_are_errors() {
     let g = TwoRoads::new([2, 3]);
     let e = Policy::from_tables(&g, vec![vec![0.5; 4], vec![0.5; 4]]).unwrap_err();
     assert!(e.to_string().contains("population[1]"), "{e}");
-    let e = Policy::from_tables(&g, vec![vec![0.7, 0.7, 0.5, 0.5], vec![1.0 / 3.0; 6]]).unwrap_err();
+    let e =
+        Policy::from_tables(&g, vec![vec![0.7, 0.7, 0.5, 0.5], vec![1.0 / 3.0; 6]]).unwrap_err();
     assert!(e.to_string().contains("sums to 1.4"), "{e}");
     let e =
         Policy::from_tables(&g, vec![vec![1.5, -0.5, 0.5, 0.5], vec![1.0 / 3.0; 6]]).unwrap_err();
     assert!(e.to_string().contains("-0.5"), "{e}");
-    let e =
-        Policy::from_tables(&g, vec![vec![f64::NAN, 0.5, 0.5, 0.5], vec![1.0 / 3.0; 6]]).unwrap_err();
+    let e = Policy::from_tables(&g, vec![vec![f64::NAN, 0.5, 0.5, 0.5], vec![1.0 / 3.0; 6]])
+        .unwrap_err();
     assert!(e.to_string().contains("NaN"), "{e}");
     // A profile of another game.
     let other = TwoRoads::new([2, 2]);
@@ -174,7 +184,10 @@ fn bad_kernels_and_parameters_are_errors() {
         r.push((1, 0.4));
     })
     .unwrap_err();
-    assert!(e.to_string().contains("game.kernel") && e.to_string().contains("sum to 0.9"), "{e}");
+    assert!(
+        e.to_string().contains("game.kernel") && e.to_string().contains("sum to 0.9"),
+        "{e}"
+    );
     let g = TwoRoads::new([2, 2]);
     assert!(MirrorDescent::new(&g, 0.0).is_err());
     assert!(MirrorDescent::new(&g, f64::NAN).is_err());

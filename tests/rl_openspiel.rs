@@ -16,7 +16,11 @@ fn nash_convs(game: &dyn Game, algo: &mut dyn Algorithm, n: usize) -> Vec<f64> {
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64) {
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol, "iteration {}: {g:.16} vs {w:.16}", i + 1);
+        assert!(
+            (g - w).abs() <= tol,
+            "iteration {}: {g:.16} vs {w:.16}",
+            i + 1
+        );
     }
 }
 

@@ -7,14 +7,30 @@ use mfg::problem::coupling::Linear;
 use mfg::problem::hamiltonian::{Anisotropic, Quadratic};
 use mfg::rl::metrics::{cross_validate, pde_layout, pde_reference, policy_reference};
 use mfg::rl::pde::{
-    flow_from_solution, policy_from_solution, softmax_policy, PdeGame, PdeGameSettings,
-    VelocitySet,
+    flow_from_solution, policy_from_solution, softmax_policy, PdeGame, PdeGameSettings, VelocitySet,
 };
-use mfg::rl::{assess, run, Algorithm, FictitiousPlay, Game, MirrorDescent, Policy};
-use mfg::{Axis, Boundary, Grid, Population, Problem, SolverSettings, TimeGrid};
+use mfg::rl::{
+    assess, run, Algorithm, Assessment, FictitiousPlay, Flow, Game, MirrorDescent, Policy,
+};
+use mfg::{Axis, Boundary, Grid, Population, Problem, Solution, SolverSettings, TimeGrid};
 use rl_common::{game_1d, mirror_descent_to, order, problem_1d};
 
 const LEVELS: [usize; 3] = [10, 20, 40];
+
+fn solved(n: usize) -> (Problem, Solution) {
+    let p = problem_1d(n);
+    let sol = mfg::solve(&p, &SolverSettings::default()).unwrap();
+    (p, sol)
+}
+
+/// The PDE flow on the game's times and the assessment of the PDE policy.
+fn pde_flow_and_policy(game: &PdeGame, sol: &Solution) -> (Flow, Assessment) {
+    let flow = flow_from_solution(game, sol).unwrap();
+    (
+        flow,
+        assess(game, &policy_from_solution(game, sol).unwrap()).unwrap(),
+    )
+}
 
 /// Mirror descent reaches the equilibrium of each game to 1e-6 of the value scale, and fictitious
 /// play gets within its O(1/n) rate; both equilibrium flows are as close to the PDE flow as the
@@ -24,11 +40,9 @@ const LEVELS: [usize; 3] = [10, 20, 40];
 fn game_equilibria_approach_the_pde_solution() {
     let (mut e_md, mut e_fp, mut e_pde) = (vec![], vec![], vec![]);
     for &n in &LEVELS {
-        let p = problem_1d(n);
-        let sol = mfg::solve(&p, &SolverSettings::default()).unwrap();
+        let (p, sol) = solved(n);
         let game = game_1d(&p, n);
-        let pde_flow = flow_from_solution(&game, &sol).unwrap();
-        let pde = assess(&game, &policy_from_solution(&game, &sol).unwrap()).unwrap();
+        let (pde_flow, pde) = pde_flow_and_policy(&game, &sol);
         e_pde.push(pde.flow.sup_l1(&pde_flow));
 
         let (md, rel, it) = mirror_descent_to(&game, 1e-6, 800);
@@ -38,17 +52,34 @@ fn game_equilibria_approach_the_pde_solution() {
 
         let mut fp = FictitiousPlay::new(&game);
         let rec = run(&game, &mut fp, 100).unwrap();
-        let scale = pde.populations.iter().map(|p| p.value.abs()).fold(0.0, f64::max);
+        let scale = pde
+            .populations
+            .iter()
+            .map(|p| p.value.abs())
+            .fold(0.0, f64::max);
         let (e50, e100) = (rec[49].exploitability, rec[99].exploitability);
         println!("n = {n}: FP exploitability {e50:.3e} (50), {e100:.3e} (100), scale {scale:.3}");
         assert!(e100 < 0.03 * scale, "n = {n}: FP {e100:.3e}");
-        assert!(e100 < 0.6 * e50, "n = {n}: FP is not O(1/n): {e50:.3e}, {e100:.3e}");
+        assert!(
+            e100 < 0.6 * e50,
+            "n = {n}: FP is not O(1/n): {e50:.3e}, {e100:.3e}"
+        );
         e_fp.push(assess(&game, fp.policy()).unwrap().flow.sup_l1(&pde_flow));
     }
     println!("sup_t L1 to the PDE flow: OMD {e_md:?}, FP {e_fp:?}, PDE policy {e_pde:?}");
     for l in 0..3 {
-        assert!(e_md[l] < 1.2 * e_pde[l], "level {l}: {} vs {}", e_md[l], e_pde[l]);
-        assert!(e_fp[l] < 1.2 * e_pde[l], "level {l}: {} vs {}", e_fp[l], e_pde[l]);
+        assert!(
+            e_md[l] < 1.2 * e_pde[l],
+            "level {l}: {} vs {}",
+            e_md[l],
+            e_pde[l]
+        );
+        assert!(
+            e_fp[l] < 1.2 * e_pde[l],
+            "level {l}: {} vs {}",
+            e_fp[l],
+            e_pde[l]
+        );
     }
     for l in 0..2 {
         assert!(order(e_md[l], e_md[l + 1]) > 0.9, "OMD order {l}");
@@ -62,11 +93,9 @@ fn game_equilibria_approach_the_pde_solution() {
 fn pde_policy_exploitability_vanishes_standing_still_does_not() {
     let mut expl = vec![];
     for &n in &LEVELS {
-        let p = problem_1d(n);
-        let sol = mfg::solve(&p, &SolverSettings::default()).unwrap();
+        let (p, sol) = solved(n);
         let game = game_1d(&p, n);
-        let pde_flow = flow_from_solution(&game, &sol).unwrap();
-        let pde = assess(&game, &policy_from_solution(&game, &sol).unwrap()).unwrap();
+        let (pde_flow, pde) = pde_flow_and_policy(&game, &sol);
         let zero = game.actions(0) / 2;
         let still = Policy::deterministic(&game, |_, _, _| zero).unwrap();
         let st = assess(&game, &still).unwrap();
@@ -81,7 +110,10 @@ fn pde_policy_exploitability_vanishes_standing_still_does_not() {
         assert!(st.total() > 10.0 * pde.total());
         expl.push(pde.total());
     }
-    assert!(order(expl[0], expl[1]) > 1.5 && order(expl[1], expl[2]) > 1.5, "{expl:?}");
+    assert!(
+        order(expl[0], expl[1]) > 1.5 && order(expl[1], expl[2]) > 1.5,
+        "{expl:?}"
+    );
 }
 
 /// Cross-validation of the OMD equilibrium: against the game's own equilibrium it is the
@@ -100,7 +132,10 @@ fn cross_validation_separates_learning_and_discretisation_errors() {
     let cv = cross_validate(&game, md.policy(), &layout, &reference, Some(&eq)).unwrap();
     let own = cv.against_equilibrium.unwrap();
     for (k, m) in cv.against_reference.iter().enumerate() {
-        println!("population {k}: vs PDE {m:?}\n              vs equilibrium {:?}", own[k]);
+        println!(
+            "population {k}: vs PDE {m:?}\n              vs equilibrium {:?}",
+            own[k]
+        );
         assert!(own[k].density_l1 == 0.0 && own[k].value_error == 0.0);
         assert!(m.density_l1 > 1e-2 && m.density_l1 < 0.1);
         assert!(m.w1.unwrap() > 0.0 && m.w1.unwrap() < m.density_l1);
@@ -115,20 +150,33 @@ fn cross_validation_separates_learning_and_discretisation_errors() {
     // exploitability approaches the greedy one's as τ → 0.
     let flow = flow_from_solution(&game, &sol).unwrap();
     let soft = softmax_policy(&game, &flow, 1e-6).unwrap();
-    assert!(assess(&game, &soft).unwrap().total() < assess(&game, &Policy::uniform(&game)).unwrap().total());
+    assert!(
+        assess(&game, &soft).unwrap().total()
+            < assess(&game, &Policy::uniform(&game)).unwrap().total()
+    );
 }
 
 fn problem_2d(n: usize) -> Problem {
     let ax = Axis::new(0.0, 1.0, n, Boundary::Reflecting);
     let grid = Grid::new_2d(ax, ax).unwrap();
     let east = Population::new(&grid, "east", 0.3, Quadratic::new(1.0))
-        .with_initial(&grid, |x| (-((x[0] - 0.3).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp())
+        .with_initial(&grid, |x| {
+            (-((x[0] - 0.3).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp()
+        })
         .with_terminal(&grid, |x| (x[0] - 0.8).powi(2) + (x[1] - 0.3).powi(2));
     let truck = Population::new(&grid, "truck", 0.3, Anisotropic::new(vec![1.0, 4.0]))
-        .with_initial(&grid, |x| (-((x[0] - 0.7).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp())
+        .with_initial(&grid, |x| {
+            (-((x[0] - 0.7).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp()
+        })
         .with_terminal(&grid, |x| (x[0] - 0.2).powi(2));
     let c = Linear::from_rows(&[vec![0.2, 0.1], vec![0.1, 0.2]]);
-    Problem::new(grid, TimeGrid::new(0.3, 10).unwrap(), vec![east, truck], Box::new(c)).unwrap()
+    Problem::new(
+        grid,
+        TimeGrid::new(0.3, 10).unwrap(),
+        vec![east, truck],
+        Box::new(c),
+    )
+    .unwrap()
 }
 
 /// Every population has its own action set: the truck has no lateral moves (3 velocities
@@ -144,14 +192,22 @@ fn populations_have_their_own_action_sets() {
     };
     let game = PdeGame::new(&p, &settings).unwrap();
     assert_eq!((game.actions(0), game.actions(1)), (9, 3));
-    let flow = mfg::rl::Flow::zeros(&game);
+    let flow = Flow::zeros(&game);
     let ker = game.transitions(1, 0, &flow).unwrap();
     // Away from the walls the truck's y moves are pure diffusion: up and down equally likely.
-    for s in (0..game.states(1)).filter(|s| (1..7).contains(&(s / 8)) && (1..7).contains(&(s % 8))) {
+    for s in (0..game.states(1)).filter(|s| (1..7).contains(&(s / 8)) && (1..7).contains(&(s % 8)))
+    {
         for a in 0..3 {
             let (next, prob) = ker.row(s, a);
-            let p = |j: usize| next.iter().position(|&n| n as usize == j).map_or(0.0, |i| prob[i]);
-            assert!(p(s + 8) > 0.0 && (p(s + 8) - p(s - 8)).abs() < 1e-15, "state {s}");
+            let p = |j: usize| {
+                next.iter()
+                    .position(|&n| n as usize == j)
+                    .map_or(0.0, |i| prob[i])
+            };
+            assert!(
+                p(s + 8) > 0.0 && (p(s + 8) - p(s - 8)).abs() < 1e-15,
+                "state {s}"
+            );
         }
     }
     let mut md = MirrorDescent::new(&game, 10.0 / game.dt()).unwrap();
@@ -173,7 +229,10 @@ fn cfl_violation_and_bad_velocity_sets_are_errors() {
     let mut settings = PdeGameSettings::uniform(2, rl_common::velocities_1d(20));
     settings.steps = Some(5);
     let e = PdeGame::new(&p, &settings).unwrap_err().to_string();
-    assert!(e.contains("CFL") && e.contains("population[0]") && e.contains("steps"), "{e}");
+    assert!(
+        e.contains("CFL") && e.contains("population[0]") && e.contains("steps"),
+        "{e}"
+    );
     settings.steps = None;
     settings.velocities.pop();
     let e = PdeGame::new(&p, &settings).unwrap_err().to_string();
@@ -184,5 +243,5 @@ fn cfl_violation_and_bad_velocity_sets_are_errors() {
     let mut bad = PdeGameSettings::uniform(2, rl_common::velocities_1d(20));
     bad.cfl = 1.5;
     assert!(PdeGame::new(&p, &bad).is_err());
-    assert!(softmax_policy(&game_1d(&p, 20), &mfg::rl::Flow::zeros(&game_1d(&p, 20)), 0.0).is_err());
+    assert!(softmax_policy(&game_1d(&p, 20), &Flow::zeros(&game_1d(&p, 20)), 0.0).is_err());
 }

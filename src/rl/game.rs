@@ -248,7 +248,11 @@ pub fn check_distribution(mu: &[f64], n: usize, field: &str) -> Result<()> {
 }
 
 /// Checks that every reward is finite (`what` names the block in the message).
-pub(crate) fn check_finite(values: &[f64], actions: usize, what: impl Fn() -> String) -> Result<()> {
+pub(crate) fn check_finite(
+    values: &[f64],
+    actions: usize,
+    what: impl Fn() -> String,
+) -> Result<()> {
     if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         let (s, a) = (i / actions.max(1), i % actions.max(1));
         return Err(Error::invalid(
@@ -262,7 +266,10 @@ pub(crate) fn check_finite(values: &[f64], actions: usize, what: impl Fn() -> St
 /// Checks the shape facts of a game that every tool relies on.
 pub fn check_game(game: &dyn Game) -> Result<()> {
     if game.populations() == 0 {
-        return Err(Error::invalid("game.populations", "at least one population"));
+        return Err(Error::invalid(
+            "game.populations",
+            "at least one population",
+        ));
     }
     if game.horizon() == 0 {
         return Err(Error::invalid("game.horizon", "at least one decision step"));

@@ -131,10 +131,11 @@ fn against(
                     let mut acc = 0.0;
                     for t in 0..game.horizon() {
                         let mu = r.flow.at(k, t);
-                        for s in 0..s_n {
+                        for (s, m) in mu.iter().enumerate() {
                             let i = (t * s_n + s) * d;
-                            let e2: f64 = (0..d).map(|j| (c[k][i + j] - rc[k][i + j]).powi(2)).sum();
-                            acc += layout.dt * mu[s] * e2;
+                            let e2: f64 =
+                                (0..d).map(|j| (c[k][i + j] - rc[k][i + j]).powi(2)).sum();
+                            acc += layout.dt * m * e2;
                         }
                     }
                     Some(acc.sqrt())

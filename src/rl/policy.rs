@@ -259,11 +259,7 @@ impl Flow {
             if d.len() != f.data[k].len() {
                 return Err(Error::invalid(
                     format!("flow.population[{k}]"),
-                    format!(
-                        "{} entries; (N+1) × S = {}",
-                        d.len(),
-                        f.data[k].len()
-                    ),
+                    format!("{} entries; (N+1) × S = {}", d.len(), f.data[k].len()),
                 ));
             }
             f.data[k] = d;

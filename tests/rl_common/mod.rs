@@ -20,7 +20,13 @@ pub fn problem_1d(n: usize) -> Problem {
         .with_initial(&grid, |x| (-(x[0] - 0.7).powi(2) / 0.02).exp())
         .with_terminal(&grid, |x| 1.5 * (x[0] - 0.2).powi(2));
     let c = Linear::from_rows(&[vec![0.3, 0.2], vec![0.2, 0.3]]);
-    Problem::new(grid, TimeGrid::new(0.5, n).unwrap(), vec![a, b], Box::new(c)).unwrap()
+    Problem::new(
+        grid,
+        TimeGrid::new(0.5, n).unwrap(),
+        vec![a, b],
+        Box::new(c),
+    )
+    .unwrap()
 }
 
 /// Velocities on [−2, 2] (|α*| stays below 2 here) with spacing 5/n ∝ h; Δt_RL from the CFL
@@ -45,7 +51,11 @@ pub fn mirror_descent_to(game: &PdeGame, rel: f64, cap: usize) -> (MirrorDescent
         }
         it += 25;
         let a = assess(game, md.policy()).unwrap();
-        let scale = a.populations.iter().map(|p| p.value.abs()).fold(0.0, f64::max);
+        let scale = a
+            .populations
+            .iter()
+            .map(|p| p.value.abs())
+            .fold(0.0, f64::max);
         let r = a.total() / scale;
         if r < rel || it >= cap {
             return (md, r, it);

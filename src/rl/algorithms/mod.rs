@@ -99,9 +99,7 @@ fn greedy_profile(game: &dyn Game, flow: &Flow) -> Result<Vec<Vec<u32>>> {
 }
 
 fn greedy_to_policy(game: &dyn Game, greedy: &[Vec<u32>]) -> Result<Policy> {
-    Policy::deterministic(game, |k, t, s| {
-        greedy[k][t * game.states(k) + s] as usize
-    })
+    Policy::deterministic(game, |k, t, s| greedy[k][t * game.states(k) + s] as usize)
 }
 
 /// Q-tables of every population (Q^π or Q^BR) against `flow`.
@@ -149,6 +147,24 @@ fn relax_towards(
             }
         }
     });
+}
+
+/// π ← (1−θ) π + θ·softmax(Q/τ) with Q = Q^BR (`best`) or Q^π against `flow`.
+fn relax_to_softmax(
+    game: &dyn Game,
+    flow: &Flow,
+    policy: &mut Policy,
+    best: bool,
+    tau: f64,
+    theta: f64,
+) -> Result<()> {
+    let q = q_tables(game, flow, policy, best)?;
+    relax_towards(policy, theta, |k, t, s, row| {
+        let a_n = row.len();
+        let b = (t * game.states(k) + s) * a_n;
+        softmax(&q[k][b..b + a_n], tau, row);
+    });
+    Ok(())
 }
 
 /// Fictitious play with OpenSpiel's distribution-weighted averaging.
@@ -360,14 +376,7 @@ impl Algorithm for DampedFixedPoint {
                     row[g[k][t * game.states(k) + s] as usize] = 1.0;
                 });
             }
-            Some(tau) => {
-                let q = q_tables(game, &flow, &self.policy, true)?;
-                relax_towards(&mut self.policy, self.damping, |k, t, s, row| {
-                    let a_n = row.len();
-                    let b = (t * game.states(k) + s) * a_n;
-                    softmax(&q[k][b..b + a_n], tau, row);
-                });
-            }
+            Some(tau) => relax_to_softmax(game, &flow, &mut self.policy, true, tau, self.damping)?,
         }
         Ok(())
     }
@@ -405,13 +414,14 @@ impl Algorithm for BoltzmannIteration {
 
     fn step(&mut self, game: &dyn Game) -> Result<()> {
         let flow = forward(game, &self.policy)?;
-        let q = q_tables(game, &flow, &self.policy, false)?;
-        let tau = self.temperature;
-        relax_towards(&mut self.policy, self.damping, |k, t, s, row| {
-            let a_n = row.len();
-            let b = (t * game.states(k) + s) * a_n;
-            softmax(&q[k][b..b + a_n], tau, row);
-        });
+        relax_to_softmax(
+            game,
+            &flow,
+            &mut self.policy,
+            false,
+            self.temperature,
+            self.damping,
+        )?;
         Ok(())
     }
 

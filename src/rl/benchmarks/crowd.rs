@@ -82,16 +82,20 @@ impl CrowdModelling {
             (x + y * n) as usize
         };
         let p = 1.0 / moves.len() as f64;
-        let kernel = Kernel::from_rows(states, moves.len(), "crowd_modelling.kernel", |s, a, r| {
-            let y = shift(s, moves[a]);
-            r.extend(moves.iter().map(|&d| (shift(y, d), p)));
-        })?;
+        let kernel =
+            Kernel::from_rows(states, moves.len(), "crowd_modelling.kernel", |s, a, r| {
+                let y = shift(s, moves[a]);
+                r.extend(moves.iter().map(|&d| (shift(y, d), p)));
+            })?;
         let post = (0..states * moves.len())
             .map(|r| shift(r / moves.len(), moves[r % moves.len()]))
             .collect();
         // OpenSpiel's initial chance outcome i is the state x = i % size, y = i / size.
         let initial: Vec<usize> = (0..states).collect();
-        let neutral = moves.iter().position(|m| *m == [0, 0]).expect("a neutral move");
+        let neutral = moves
+            .iter()
+            .position(|m| *m == [0, 0])
+            .expect("a neutral move");
         let first_moves = first_history_moves(
             states,
             moves.len(),

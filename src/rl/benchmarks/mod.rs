@@ -65,8 +65,8 @@ pub(crate) fn first_history_moves(
     for t in 0..horizon.saturating_sub(1) {
         // Post-decision nodes: first (rank of x, a) reaching them, and that move.
         let mut post: Vec<Option<(usize, usize)>> = vec![None; states];
-        for x in 0..states {
-            if let Some(rx) = rank[x] {
+        for (x, rx) in rank.iter().enumerate() {
+            if let Some(rx) = *rx {
                 for a in 0..actions {
                     let y = step(x, a);
                     if post[y].is_none_or(|k| (rx, a) < k) {

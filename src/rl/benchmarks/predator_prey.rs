@@ -55,7 +55,11 @@ impl PredatorPrey {
         congestion: f64,
     ) -> Result<Self> {
         let k = reward.len();
-        if k == 0 || reward.iter().any(|r| r.len() != k || r.iter().any(|v| !v.is_finite())) {
+        if k == 0
+            || reward
+                .iter()
+                .any(|r| r.len() != k || r.iter().any(|v| !v.is_finite()))
+        {
             return Err(Error::invalid(
                 "predator_prey.reward",
                 "the reward matrix must be a non-empty square matrix of finite numbers",
@@ -98,7 +102,13 @@ impl PredatorPrey {
             let y = ((s / size) as i64 + d[1]).clamp(0, n);
             (x + y * (n + 1)) as usize
         };
-        let probs = [1.0 - noise, noise / 4.0, noise / 4.0, noise / 4.0, noise / 4.0];
+        let probs = [
+            1.0 - noise,
+            noise / 4.0,
+            noise / 4.0,
+            noise / 4.0,
+            noise / 4.0,
+        ];
         let kernel = Kernel::from_rows(states, MOVES.len(), "predator_prey.kernel", |s, a, r| {
             let y = shift(s, MOVES[a]);
             r.extend(MOVES.iter().zip(probs).map(|(&d, p)| (shift(y, d), p)));

@@ -58,9 +58,9 @@ pub fn policy_from_controls(game: &PdeGame, controls: &[Vec<Field>]) -> Result<P
     let g = grid(game.problem());
     let d = g.dim();
     if controls.len() != game.populations()
-        || controls.iter().any(|c| {
-            c.len() != d || c.iter().any(|f| f.nodes() != g.len() || f.levels() < 2)
-        })
+        || controls
+            .iter()
+            .any(|c| c.len() != d || c.iter().any(|f| f.nodes() != g.len() || f.levels() < 2))
     {
         return Err(Error::invalid(
             "controls",

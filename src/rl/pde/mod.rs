@@ -276,15 +276,20 @@ impl<'a> PdeGame<'a> {
             .map(|k| {
                 let nu = population(problem, k).nu();
                 let vel = settings.velocities[k].velocities();
-                Kernel::from_rows(g.len(), vel.len(), &format!("rl.population[{k}].kernel"), |i, a, row| {
-                    let total = rates(g, nu, i, &vel[a], &mut buf);
-                    row.push((i, (1.0 - dt * total).max(0.0)));
-                    for (s, &j) in g.neighbours(i).iter().enumerate() {
-                        if j != NONE && buf[s] > 0.0 {
-                            row.push((j, dt * buf[s]));
+                Kernel::from_rows(
+                    g.len(),
+                    vel.len(),
+                    &format!("rl.population[{k}].kernel"),
+                    |i, a, row| {
+                        let total = rates(g, nu, i, &vel[a], &mut buf);
+                        row.push((i, (1.0 - dt * total).max(0.0)));
+                        for (s, &j) in g.neighbours(i).iter().enumerate() {
+                            if j != NONE && buf[s] > 0.0 {
+                                row.push((j, dt * buf[s]));
+                            }
                         }
-                    }
-                })
+                    },
+                )
             })
             .collect::<Result<_>>()?;
         let cell = g.cell_volume();
