@@ -36,6 +36,8 @@
 //! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] →
 //! [`grid`], with [`error`] at the bottom. Above the core: [`io`] (HDF5 result files), [`plot`]
 //! (pictures) and [`observe`] (progress, checkpoints, Ctrl-C), which the core never imports.
+//! [`rl`] (the discrete game of a problem, OpenSpiel's benchmark games, exact learning and
+//! exploitability) builds on the core and needs none of those.
 
 pub mod config;
 pub mod error;

@@ -199,3 +199,23 @@ fn bad_kernels_and_parameters_are_errors() {
     let e = md.step(&g).unwrap_err();
     assert!(e.to_string().contains("post-decision"), "{e}");
 }
+
+/// π(right | s, t, μ_t) = 1/4 + μ^k_t(0)/2: a policy function of the mean field, tabulated in
+/// closed loop (at t = 0 everyone is in state 0, so p = 3/4), whose flow is the forward flow
+/// of its table.
+#[test]
+fn policy_functions_are_tabulated_in_closed_loop() {
+    struct Crowded;
+    impl mfg::rl::PolicyFunction for Crowded {
+        fn probabilities(&self, k: usize, _t: usize, _s: usize, mu: &[&[f64]], out: &mut [f64]) {
+            out.fill(0.0);
+            out[1] = 0.25 + 0.5 * mu[k][0];
+            out[0] = 1.0 - out[1];
+        }
+    }
+    let g = TwoRoads::new([2, 3]);
+    let (policy, flow) = mfg::rl::tabulate(&g, &Crowded).unwrap();
+    assert_eq!(policy.population(1).row(0, 0), &[0.25, 0.75, 0.0]);
+    assert_eq!(mfg::rl::forward(&g, &policy).unwrap(), flow);
+    assert!((flow.at(0, 1)[1] - 0.75).abs() < 1e-15);
+}

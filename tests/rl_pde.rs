@@ -245,3 +245,46 @@ fn cfl_violation_and_bad_velocity_sets_are_errors() {
     assert!(PdeGame::new(&p, &bad).is_err());
     assert!(softmax_policy(&game_1d(&p, 20), &Flow::zeros(&game_1d(&p, 20)), 0.0).is_err());
 }
+
+/// A coupling that is not finite where the density vanishes (the explicit chain keeps part of
+/// this compactly supported density at zero for some steps): the exact tools name the
+/// non-finite reward instead of returning a non-finite exploitability.
+#[test]
+fn non_finite_costs_are_reported() {
+    #[derive(Debug)]
+    struct InverseDensity;
+    impl mfg::problem::Coupling for InverseDensity {
+        fn cost(&self, k: usize, _x: &[f64], m: &[f64]) -> f64 {
+            1.0 / m[k]
+        }
+        fn derivative(&self, k: usize, j: usize, _x: &[f64], m: &[f64]) -> f64 {
+            if k == j {
+                -1.0 / (m[k] * m[k])
+            } else {
+                0.0
+            }
+        }
+        fn describe(&self) -> String {
+            "1/m".into()
+        }
+        fn validate(&self, _k: usize) -> mfg::Result<()> {
+            Ok(())
+        }
+    }
+    let grid = Grid::new_1d(0.0, 1.0, 20, Boundary::Reflecting).unwrap();
+    let a = Population::new(&grid, "a", 0.2, Quadratic::new(1.0))
+        .with_initial(&grid, |x| (0.1 - (x[0] - 0.3).powi(2)).max(0.0));
+    let p = Problem::new(
+        grid,
+        TimeGrid::new(0.2, 10).unwrap(),
+        vec![a],
+        Box::new(InverseDensity),
+    )
+    .unwrap();
+    let settings = PdeGameSettings::uniform(1, VelocitySet::grid_1d(1.0, 5).unwrap());
+    let game = PdeGame::new(&p, &settings).unwrap();
+    let e = assess(&game, &Policy::uniform(&game))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("rewards") && e.contains("must be finite"), "{e}");
+}

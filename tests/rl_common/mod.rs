@@ -5,7 +5,7 @@
 use mfg::problem::coupling::Linear;
 use mfg::problem::hamiltonian::Quadratic;
 use mfg::rl::pde::{PdeGame, PdeGameSettings, VelocitySet};
-use mfg::rl::{assess, Algorithm, Game, MirrorDescent};
+use mfg::rl::{assess, Algorithm, MirrorDescent};
 use mfg::{Boundary, Grid, Population, Problem, TimeGrid};
 
 /// Two groups on [0, 1] (reflecting) swapping sides, T = 0.5, σ = 0.3 and 0.25, costs of
@@ -66,9 +66,4 @@ pub fn mirror_descent_to(game: &PdeGame, rel: f64, cap: usize) -> (MirrorDescent
 /// Observed order between two levels whose h differ by 2.
 pub fn order(coarse: f64, fine: f64) -> f64 {
     (coarse / fine).log2()
-}
-
-/// Keeps `Game` in scope for callers.
-pub fn horizon(game: &dyn Game) -> usize {
-    game.horizon()
 }
