@@ -39,11 +39,6 @@ pub trait Game: Sync {
     fn rewards(&self, k: usize, t: usize, flow: &Flow, out: &mut [f64]) -> Result<()>;
     /// Terminal reward of population k at level N into `out` (length S^k).
     fn terminal(&self, k: usize, flow: &Flow, out: &mut [f64]) -> Result<()>;
-    /// Whether [`Game::transitions`] depends on the flow. When false the exact tools may
-    /// evaluate it with any flow (e.g. before the flow is known).
-    fn kernel_depends_on_flow(&self) -> bool {
-        true
-    }
     /// For games whose step factors into a deterministic move to a post-decision state
     /// y = post(s, a) followed by noise that depends on y alone (OpenSpiel's game trees key
     /// that node by y), the post-decision state of (s, a). Only needed to reproduce

@@ -155,9 +155,6 @@ impl Game for CrowdModelling {
     fn transitions(&self, _k: usize, _t: usize, _flow: &Flow) -> Result<Cow<'_, Kernel>> {
         Ok(Cow::Borrowed(&self.kernel))
     }
-    fn kernel_depends_on_flow(&self) -> bool {
-        false
-    }
     fn rewards(&self, _k: usize, t: usize, flow: &Flow, out: &mut [f64]) -> Result<()> {
         let a_n = self.moves.len();
         let mu = flow.at(0, t);

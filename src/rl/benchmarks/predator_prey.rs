@@ -152,9 +152,6 @@ impl Game for PredatorPrey {
     fn transitions(&self, _k: usize, _t: usize, _flow: &Flow) -> Result<Cow<'_, Kernel>> {
         Ok(Cow::Borrowed(&self.kernel))
     }
-    fn kernel_depends_on_flow(&self) -> bool {
-        false
-    }
     fn rewards(&self, k: usize, t: usize, flow: &Flow, out: &mut [f64]) -> Result<()> {
         let a_n = MOVES.len();
         let mus: Vec<&[f64]> = (0..self.populations()).map(|j| flow.at(j, t)).collect();

@@ -363,9 +363,6 @@ impl Game for PdeGame<'_> {
     fn transitions(&self, k: usize, _t: usize, _flow: &Flow) -> Result<Cow<'_, Kernel>> {
         Ok(Cow::Borrowed(&self.kernels[k]))
     }
-    fn kernel_depends_on_flow(&self) -> bool {
-        false
-    }
     fn rewards(&self, k: usize, t: usize, flow: &Flow, out: &mut [f64]) -> Result<()> {
         let g = self.grid();
         let d = g.dim();
