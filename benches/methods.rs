@@ -86,8 +86,8 @@ fn newton_pieces(c: &mut Criterion) {
         let tol = 1e-6 * f.iter().map(|v| v * v).sum::<f64>().sqrt();
         g.bench_function(BenchmarkId::new("refresh+gmres-1e-6", name), |b| {
             b.iter(|| {
-                kr.refresh(&problem.grid, &lin).unwrap();
-                kr.solve(&problem.grid, &lin, &f, &mut d, tol, None)
+                kr.refresh(problem.grid(), &lin).unwrap();
+                kr.solve(problem.grid(), &lin, &f, &mut d, tol, None)
                     .unwrap()
                     .iterations
             })

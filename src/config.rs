@@ -860,20 +860,18 @@ impl Spec {
                 "at least one [[population]] is needed",
             ));
         }
-        let mut pops = Vec::with_capacity(self.populations.len());
+        self.coupling.check_rows(self.populations.len())?;
+        let mut builder = Problem::builder(grid.clone(), time);
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
-            pops.push(Population {
-                name: p.name.clone(),
-                sigma: p.sigma,
-                hamiltonian: p.hamiltonian.build(),
-                potential: p.potential.sample(&grid, &format!("{field}.potential"))?,
-                terminal: p.terminal.sample(&grid, &format!("{field}.terminal"))?,
-                initial: p.initial.sample(&grid, &format!("{field}.initial"))?,
-            });
+            builder = builder.population(
+                Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build())
+                    .potential_values(p.potential.sample(&grid, &format!("{field}.potential"))?)
+                    .terminal_values(p.terminal.sample(&grid, &format!("{field}.terminal"))?)
+                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"))?),
+            );
         }
-        self.coupling.check_rows(pops.len())?;
-        let problem = Problem::new(grid, time, pops, self.coupling.build())?;
+        let problem = builder.boxed_coupling(self.coupling.build()).build()?;
         let settings = self.solver.build()?;
         self.output.validate(self.time.horizon)?;
         Ok((problem, settings))
@@ -922,11 +920,11 @@ log = [0.1, 0.2]
         let c = Config::from_toml_str(MINIMAL).unwrap();
         let (p, s) = c.build().unwrap();
         assert_eq!(p.k(), 2);
-        assert_eq!(p.grid.len(), 21);
+        assert_eq!(p.grid().len(), 21);
         assert_eq!(s.stopping.max_iterations, 500);
-        let x = p.grid.point(3)[0];
-        assert!((p.populations[0].potential[3] - x * x).abs() < 1e-15);
-        assert!((p.populations[1].terminal[3] - (x - 0.5).powi(2)).abs() < 1e-14);
+        let x = p.grid().point(3)[0];
+        assert!((p.populations()[0].potential()[3] - x * x).abs() < 1e-15);
+        assert!((p.populations()[1].terminal()[3] - (x - 0.5).powi(2)).abs() < 1e-14);
     }
 
     #[test]
@@ -937,12 +935,12 @@ log = [0.1, 0.2]
             "potential = \"exp(-(x-0.3)^2/2e-2)\"",
         );
         let (p, _) = Config::from_toml_str(&text).unwrap().build().unwrap();
-        let v = &p.populations[0].potential;
+        let v = &p.populations()[0].potential();
         let (imax, _) = v
             .iter()
             .enumerate()
             .fold((0, f64::MIN), |a, (i, &x)| if x > a.1 { (i, x) } else { a });
-        assert!((p.grid.point(imax)[0] - 0.3).abs() < 0.1);
+        assert!((p.grid().point(imax)[0] - 0.3).abs() < 0.1);
         assert!(v.iter().all(|&x| x <= 1.0));
     }
 

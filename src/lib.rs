@@ -20,13 +20,18 @@
 //! use mfg::{Boundary, Grid, Population, Problem, SolverSettings, Termination, TimeGrid};
 //!
 //! let grid = Grid::new_1d(-2.0, 2.0, 101, Boundary::Reflecting)?;
-//! let a = Population::new(&grid, "a", 0.4, Quadratic::new(1.0))
-//!     .with_initial(&grid, |x| (-(x[0] + 0.5).powi(2) / 0.05).exp())
-//!     .with_terminal(&grid, |x| (x[0] - 1.0).powi(2));
-//! let b = Population::new(&grid, "b", 0.3, Quadratic::new(3.0))
-//!     .with_initial(&grid, |x| (-(x[0] - 0.5).powi(2) / 0.05).exp());
-//! let coupling = Log::from_rows(&[vec![0.1, 0.05], vec![0.05, 0.1]]);
-//! let problem = Problem::new(grid, TimeGrid::new(1.0, 50)?, vec![a, b], Box::new(coupling))?;
+//! let problem = Problem::builder(grid, TimeGrid::new(1.0, 50)?)
+//!     .population(
+//!         Population::builder("a", 0.4, Quadratic::new(1.0))
+//!             .initial(|x| (-(x[0] + 0.5).powi(2) / 0.05).exp())
+//!             .terminal(|x| (x[0] - 1.0).powi(2)),
+//!     )
+//!     .population(
+//!         Population::builder("b", 0.3, Quadratic::new(3.0))
+//!             .initial(|x| (-(x[0] - 0.5).powi(2) / 0.05).exp()),
+//!     )
+//!     .coupling(Log::from_rows(&[vec![0.1, 0.05], vec![0.05, 0.1]]))
+//!     .build()?;
 //! let solution = mfg::solve(&problem, &SolverSettings::default())?;
 //! assert_eq!(solution.termination, Termination::Converged);
 //! # Ok(())

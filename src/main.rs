@@ -408,10 +408,14 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     }
     if let Some(dir) = &a.plots {
         let start = Instant::now();
-        let names: Vec<String> = problem.populations.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<String> = problem
+            .populations()
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect();
         let view = View {
-            grid: &problem.grid,
-            time: &problem.time,
+            grid: problem.grid(),
+            time: problem.time(),
             names: &names,
             solution: &solution,
         };
@@ -486,7 +490,7 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
         "final residual {:.3e} (HJB {:.3e}, FP {:.3e}); last change: u {:.3e}, m {:.3e}",
         last.residual, last.residual_hjb, last.residual_fp, last.delta_u, last.delta_m
     );
-    for (k, p) in problem.populations.iter().enumerate() {
+    for (k, p) in problem.populations().iter().enumerate() {
         let mass = solution.mass(problem, k);
         let drift = mass.iter().map(|v| (v - mass[0]).abs()).fold(0.0, f64::max);
         let min_m = solution.iterate.m[k]
@@ -495,7 +499,7 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
             .fold(f64::INFINITY, |a, &v| a.min(v));
         println!(
             "  {:<16} mass {:.15} (max drift over time {:.1e}), min m {:.1e}",
-            p.name,
+            p.name(),
             mass.last().copied().unwrap_or(f64::NAN),
             drift,
             min_m

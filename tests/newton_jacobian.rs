@@ -35,7 +35,7 @@ fn check_against_finite_differences(problem: &Problem) {
         &mut sc,
     );
     let mut dense = vec![0.0; len * len];
-    for (r, c, v) in lin.triplets(&problem.grid) {
+    for (r, c, v) in lin.triplets(problem.grid()) {
         dense[r * len + c] += v;
     }
     let mut x = vec![0.0; len];
@@ -82,7 +82,7 @@ fn check_against_finite_differences(problem: &Problem) {
         .map(|i| ((i * 37 % 101) as f64 / 50.0) - 1.0)
         .collect();
     let mut y = vec![0.0; len];
-    lin.apply(&problem.grid, &v, &mut y);
+    lin.apply(problem.grid(), &v, &mut y);
     for r in 0..len {
         let yr: f64 = (0..len).map(|c| dense[r * len + c] * v[c]).sum();
         assert!(
@@ -116,13 +116,13 @@ fn residual_norms_equal_system_residual() {
     let mut sc = jacobian::scratch(&problem);
     let r = jacobian::evaluate(&problem, 1.0, &it.u, &it.m, None, None, &mut sc);
     let mut sources: Vec<mfg::Field> = (0..2)
-        .map(|_| mfg::Field::filled(problem.time.nt, problem.grid.len(), 0.0))
+        .map(|_| mfg::Field::filled(problem.time().nt, problem.grid().len(), 0.0))
         .collect();
     for (k, s) in sources.iter_mut().enumerate() {
         mfg::scheme::running_costs(&problem, k, &it.m, s);
     }
     let mut ws: Vec<_> = (0..2)
-        .map(|_| mfg::scheme::Workspace::new(&problem.grid, Default::default()).unwrap())
+        .map(|_| mfg::scheme::Workspace::new(problem.grid(), Default::default()).unwrap())
         .collect();
     let want = mfg::scheme::system_residual(&problem, &it.u, &it.m, &sources, &mut ws);
     assert!(

@@ -23,7 +23,11 @@ fn coarse(example: &str, nx: usize, ny: Option<usize>, steps: usize, max_it: usi
 fn solved(cfg: &Config) -> (Problem, Solution, Vec<String>) {
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
-    let names = problem.populations.iter().map(|p| p.name.clone()).collect();
+    let names = problem
+        .populations()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
     (problem, solution, names)
 }
 
@@ -77,8 +81,8 @@ fn plots_1d_have_the_requested_size_and_content() {
     let cfg = coarse("two_groups_1d.toml", 41, None, 20, 50);
     let (problem, solution, names) = solved(&cfg);
     let view = View {
-        grid: &problem.grid,
-        time: &problem.time,
+        grid: problem.grid(),
+        time: problem.time(),
         names: &names,
         solution: &solution,
     };
@@ -141,8 +145,8 @@ fn plots_2d_snapshots_and_gif() {
     let cfg = coarse("corridor_2d.toml", 15, Some(6), 8, 5);
     let (problem, solution, names) = solved(&cfg);
     let view = View {
-        grid: &problem.grid,
-        time: &problem.time,
+        grid: problem.grid(),
+        time: problem.time(),
         names: &names,
         solution: &solution,
     };
@@ -181,8 +185,8 @@ fn bad_options_are_refused() {
     let cfg = coarse("two_groups_1d.toml", 21, None, 5, 2);
     let (problem, solution, names) = solved(&cfg);
     let view = View {
-        grid: &problem.grid,
-        time: &problem.time,
+        grid: problem.grid(),
+        time: problem.time(),
         names: &names,
         solution: &solution,
     };

@@ -166,7 +166,7 @@ impl Header {
     /// the grids match the ones stored.
     pub fn rebuild(&self) -> Result<(Problem, SolverSettings)> {
         let (problem, settings) = self.config()?.build()?;
-        if problem.grid.axes() != self.grid.axes() || problem.time != self.time {
+        if problem.grid().axes() != self.grid.axes() || *problem.time() != self.time {
             return Err(Error::Damaged {
                 path: self.path.clone(),
                 what: "the stored configuration does not describe the stored grids".into(),
@@ -291,8 +291,8 @@ fn write_file(
     options: &WriteOptions,
 ) -> Result<()> {
     let file = h5::File::create(path).ctx(path, || "creating the file".into())?;
-    let grid = &problem.grid;
-    let levels = problem.time.nt + 1;
+    let grid = &problem.grid();
+    let levels = problem.time().nt + 1;
     let last = run.history.last();
     let deflate = options
         .compression
@@ -319,7 +319,7 @@ fn write_file(
         }
     }
     attr_str(path, &file, "problem", &problem.describe())?;
-    attr_str(path, &file, "coupling", &problem.coupling.describe())?;
+    attr_str(path, &file, "coupling", &problem.coupling().describe())?;
     attr_u64(path, &file, "dimension", grid.dim() as u64)?;
     attr_str(path, &file, "method", run.method)?;
     attr_str(path, &file, "termination", run.state.as_str())?;
@@ -342,9 +342,9 @@ fn write_file(
     };
     attr_str(path, &file, "compression", &compression)?;
     let names: Vec<VarLenUnicode> = problem
-        .populations
+        .populations()
         .iter()
-        .map(|p| vlu(path, &p.name))
+        .map(|p| vlu(path, p.name()))
         .collect::<Result<_>>()?;
     file.new_attr::<VarLenUnicode>()
         .shape([names.len()])
@@ -372,11 +372,11 @@ fn write_file(
     let t = file
         .create_group("time")
         .ctx(path, || "creating /time".into())?;
-    dataset_1d(path, &t, "t", &problem.time.levels())?;
+    dataset_1d(path, &t, "t", &problem.time().levels())?;
     let d = t.dataset("t").ctx(path, || "opening /time/t".into())?;
-    attr_f64(path, &d, "horizon", problem.time.horizon)?;
-    attr_u64(path, &d, "steps", problem.time.nt as u64)?;
-    attr_f64(path, &d, "dt", problem.time.dt())?;
+    attr_f64(path, &d, "horizon", problem.time().horizon)?;
+    attr_u64(path, &d, "steps", problem.time().nt as u64)?;
+    attr_f64(path, &d, "dt", problem.time().dt())?;
 
     // Populations.
     let pops = file
@@ -392,16 +392,16 @@ fn write_file(
         termination: Termination::Interrupted,
         method: String::new(),
     };
-    for (k, p) in problem.populations.iter().enumerate() {
+    for (k, p) in problem.populations().iter().enumerate() {
         let pg = pops
-            .create_group(&p.name)
-            .ctx(path, || format!("creating /populations/{}", p.name))?;
+            .create_group(p.name())
+            .ctx(path, || format!("creating /populations/{}", p.name()))?;
         attr_u64(path, &pg, "index", k as u64)?;
-        attr_f64(path, &pg, "sigma", p.sigma)?;
+        attr_f64(path, &pg, "sigma", p.sigma())?;
         attr_f64(path, &pg, "nu", p.nu())?;
-        attr_str(path, &pg, "hamiltonian", &p.hamiltonian.describe())?;
-        attr_str(path, &pg, "hamiltonian_kind", p.hamiltonian.name())?;
-        for (name, value) in p.hamiltonian.parameters() {
+        attr_str(path, &pg, "hamiltonian", &p.hamiltonian().describe())?;
+        attr_str(path, &pg, "hamiltonian_kind", p.hamiltonian().name())?;
+        for (name, value) in p.hamiltonian().parameters() {
             attr_f64(path, &pg, &format!("hamiltonian_{name}"), value)?;
         }
         let write_field = |name: &str, data: &[f64]| -> Result<()> {
@@ -415,7 +415,7 @@ fn write_file(
             };
             b.create(name)
                 .and_then(|d| d.write_raw(data))
-                .ctx(path, || format!("writing /populations/{}/{name}", p.name))
+                .ctx(path, || format!("writing /populations/{}/{name}", p.name()))
         };
         write_field("m", run.iterate.m[k].as_slice())?;
         write_field("u", run.iterate.u[k].as_slice())?;
@@ -424,15 +424,15 @@ fn write_file(
         }
         let lshape = level_shape(grid);
         for (name, data) in [
-            ("initial", &p.initial),
-            ("potential", &p.potential),
-            ("terminal", &p.terminal),
+            ("initial", p.initial()),
+            ("potential", p.potential()),
+            ("terminal", p.terminal()),
         ] {
             pg.new_dataset::<f64>()
                 .shape(lshape.clone())
                 .create(name)
                 .and_then(|d| d.write_raw(data))
-                .ctx(path, || format!("writing /populations/{}/{name}", p.name))?;
+                .ctx(path, || format!("writing /populations/{}/{name}", p.name()))?;
         }
     }
 

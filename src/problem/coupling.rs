@@ -233,6 +233,33 @@ impl Coupling for Power {
     }
 }
 
+/// The uncoupled problem: f^k = 0 for every population (each population then solves its own
+/// control problem, independent of the densities).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoCoupling;
+
+impl Coupling for NoCoupling {
+    fn cost(&self, _k: usize, _x: &[f64], _m: &[f64]) -> f64 {
+        0.0
+    }
+
+    fn derivative(&self, _k: usize, _j: usize, _x: &[f64], _m: &[f64]) -> f64 {
+        0.0
+    }
+
+    fn describe(&self) -> String {
+        "none".into()
+    }
+
+    fn validate(&self, _populations: usize) -> Result<()> {
+        Ok(())
+    }
+
+    fn is_monotone(&self) -> Option<bool> {
+        Some(true)
+    }
+}
+
 /// A sum of couplings; the empty sum is the uncoupled problem f = 0.
 #[derive(Debug, Default)]
 pub struct Sum(pub Vec<Box<dyn Coupling>>);

@@ -145,7 +145,7 @@ pub fn evaluate_level(
             *ml = m_all[j][i];
         }
         let x = grid.point(i);
-        ham[i] = pop.hamiltonian.value_and_gradient(
+        ham[i] = pop.hamiltonian().value_and_gradient(
             &x[..d],
             &mloc,
             &pm[..d],
@@ -190,7 +190,7 @@ pub fn controls_level(
             *ml = m_all[j][i];
         }
         let x = grid.point(i);
-        pop.hamiltonian.gradient(
+        pop.hamiltonian().gradient(
             &x[..d],
             &mloc,
             &pm[..d],
@@ -203,4 +203,20 @@ pub fn controls_level(
             alpha[a][i] = al[a];
         }
     }
+}
+
+/// Q(u) of a quadratic Hamiltonian (cost 1) with diffusion σ, for solver tests that need a
+/// realistic generator.
+#[cfg(test)]
+pub(crate) fn quadratic_generator(grid: &Grid, sigma: f64, u: &[f64]) -> Generator {
+    use crate::problem::{hamiltonian::Quadratic, Problem};
+    let problem = Problem::builder(grid.clone(), crate::grid::TimeGrid::new(1.0, 1).unwrap())
+        .population(Population::builder("t", sigma, Quadratic::new(1.0)))
+        .build()
+        .expect("a valid test problem");
+    let m = vec![1.0; grid.len()];
+    let mut ham = vec![0.0; grid.len()];
+    let mut gen = Generator::zeros(grid);
+    evaluate_level(grid, problem.population(0), u, &[&m], &mut ham, &mut gen);
+    gen
 }

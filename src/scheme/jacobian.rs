@@ -52,8 +52,8 @@ impl Layout {
     pub fn new(problem: &Problem) -> Self {
         Layout {
             populations: problem.k(),
-            steps: problem.time.nt,
-            nodes: problem.grid.len(),
+            steps: problem.time().nt,
+            nodes: problem.grid().len(),
         }
     }
 
@@ -132,12 +132,12 @@ impl Linearization {
     pub fn new(problem: &Problem) -> Self {
         let layout = Layout::new(problem);
         let (kk, nt, n) = (layout.populations, layout.steps, layout.nodes);
-        let nv = 2 * problem.grid.dim();
+        let nv = 2 * problem.grid().dim();
         Linearization {
             layout,
-            dt: problem.time.dt(),
-            dim: problem.grid.dim(),
-            gens: vec![Generator::zeros(&problem.grid); kk * nt],
+            dt: problem.time().dt(),
+            dim: problem.grid().dim(),
+            gens: vec![Generator::zeros(problem.grid()); kk * nt],
             coupling: vec![0.0; kk * kk * nt * n],
             coupling_used: vec![true; kk * kk],
             transport: vec![0.0; kk * nt * n * nv * nv],
@@ -391,7 +391,7 @@ impl EvalScratch {
 /// Scratch for all populations.
 pub fn scratch(problem: &Problem) -> Vec<EvalScratch> {
     (0..problem.k())
-        .map(|_| EvalScratch::new(&problem.grid))
+        .map(|_| EvalScratch::new(problem.grid()))
         .collect()
 }
 
@@ -432,7 +432,7 @@ pub fn evaluate(
     let mut lins: Vec<Option<LinChunks<'_>>> = match lin.as_deref_mut() {
         Some(lin) => {
             let nt = layout.steps;
-            let nv = 2 * problem.grid.dim();
+            let nv = 2 * problem.grid().dim();
             let gens = lin.gens.chunks_mut(nt);
             let coup = lin.coupling.chunks_mut(kk * b);
             let tr = lin.transport.chunks_mut(b * nv * nv);
@@ -495,10 +495,10 @@ fn evaluate_population(
     lin: &mut Option<(&mut [Generator], &mut [f64], &mut [f64])>,
     sc: &mut EvalScratch,
 ) -> Residual {
-    let grid = &problem.grid;
-    let pop = &problem.populations[k];
-    let (nt, nn, kk) = (problem.time.nt, grid.len(), problem.k());
-    let dt = problem.time.dt();
+    let grid = &problem.grid();
+    let pop = &problem.population(k);
+    let (nt, nn, kk) = (problem.time().nt, grid.len(), problem.k());
+    let dt = problem.time().dt();
     let d = grid.dim();
     let nv = 2 * d;
     let h_d = grid.cell_volume();
@@ -516,11 +516,11 @@ fn evaluate_population(
             }
             let x = grid.point(i);
             let fc = if s != 0.0 {
-                s * problem.coupling.cost(k, &x[..d], &mloc)
+                s * problem.coupling().cost(k, &x[..d], &mloc)
             } else {
                 0.0
             };
-            sc.src[i] = fc + pop.potential[i];
+            sc.src[i] = fc + pop.potential()[i];
         }
         let rh = {
             let gen: &mut Generator = match lin {
@@ -571,17 +571,17 @@ fn evaluate_population(
                     pm[a] = v[2 * a];
                     pp[a] = v[2 * a + 1];
                 }
-                pop.hamiltonian
+                pop.hamiltonian()
                     .density_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dham);
                 for j in 0..kk {
                     let df = if s != 0.0 {
-                        s * problem.coupling.derivative(k, j, &x[..d], &mloc)
+                        s * problem.coupling().derivative(k, j, &x[..d], &mloc)
                     } else {
                         0.0
                     };
                     coup[(j * nt + n) * nn + i] = dt * (dham[j] - df);
                 }
-                pop.hamiltonian
+                pop.hamiltonian()
                     .hessian(&x[..d], &mloc, &pm[..d], &pp[..d], &mut hess[..nv * nv]);
                 let g = &mut tr[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv];
                 let scale = dt * m_next[k][i];
@@ -607,13 +607,13 @@ fn evaluate_population(
     let term = u[k]
         .level(nt)
         .iter()
-        .zip(&pop.terminal)
+        .zip(pop.terminal())
         .fold(0.0f64, |a, (x, y)| nan_max(a, (x - y).abs()));
     r.hjb = nan_max(r.hjb, term);
     let init: f64 = m[k]
         .level(0)
         .iter()
-        .zip(&pop.initial)
+        .zip(pop.initial())
         .map(|(a, b)| (a - b).abs())
         .sum::<f64>()
         * h_d;

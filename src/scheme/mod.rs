@@ -85,16 +85,16 @@ pub fn densities_at(m: &[Field], n: usize) -> Vec<&[f64]> {
 
 /// F^k_i = f^k(x_i, m(x_i)) + V^k(x_i) for the densities `m_all` of one level.
 pub fn running_cost(problem: &Problem, k: usize, m_all: &[&[f64]], out: &mut [f64]) {
-    let grid = &problem.grid;
+    let grid = &problem.grid();
     let d = grid.dim();
-    let pot = &problem.populations[k].potential;
+    let pot = problem.population(k).potential();
     let mut mloc = vec![0.0; m_all.len()];
     for (i, o) in out.iter_mut().enumerate() {
         for (j, ml) in mloc.iter_mut().enumerate() {
             *ml = m_all[j][i];
         }
         let x = grid.point(i);
-        *o = problem.coupling.cost(k, &x[..d], &mloc) + pot[i];
+        *o = problem.coupling().cost(k, &x[..d], &mloc) + pot[i];
     }
 }
 
@@ -157,9 +157,9 @@ pub fn hjb_step(
     ws: &mut Workspace,
     settings: &HjbSettings,
 ) -> Result<usize> {
-    let grid = &problem.grid;
-    let pop = &problem.populations[k];
-    let dt = problem.time.dt();
+    let grid = &problem.grid();
+    let pop = &problem.population(k);
+    let dt = problem.time().dt();
     let mut last = f64::INFINITY;
     for it in 0..=settings.max_iterations {
         let r = hjb_step_residual(
@@ -206,7 +206,7 @@ pub fn hjb_step(
 
 /// The running costs of population k for every HJB step: level n holds F^k(m^{n+1}) (n < Nt).
 pub fn running_costs(problem: &Problem, k: usize, m: &[Field], out: &mut Field) {
-    for n in 0..problem.time.nt {
+    for n in 0..problem.time().nt {
         running_cost(problem, k, &densities_at(m, n + 1), out.level_mut(n));
     }
 }
@@ -228,9 +228,9 @@ pub fn hjb_sweep(
     settings: &HjbSettings,
     warm: bool,
 ) -> Result<usize> {
-    let nt = problem.time.nt;
+    let nt = problem.time().nt;
     u.level_mut(nt)
-        .copy_from_slice(&problem.populations[k].terminal);
+        .copy_from_slice(problem.population(k).terminal());
     let mut newton = 0;
     for n in (0..nt).rev() {
         let m_next = densities_at(m, n + 1);
@@ -263,10 +263,10 @@ pub fn fp_sweep(
     m: &mut Field,
     ws: &mut Workspace,
 ) -> Result<()> {
-    let grid = &problem.grid;
-    let inv_dt = 1.0 / problem.time.dt();
+    let grid = &problem.grid();
+    let inv_dt = 1.0 / problem.time().dt();
     m.level_mut(0)
-        .copy_from_slice(&problem.populations[k].initial);
+        .copy_from_slice(problem.population(k).initial());
     for (n, gen) in gens.iter().enumerate() {
         ws.solver.factor(grid, gen, inv_dt)?;
         let (prev, next) = m.level_pair_mut(n);
@@ -311,13 +311,13 @@ pub fn population_residual(
     sources: &Field,
     ws: &mut Workspace,
 ) -> Residual {
-    let grid = &problem.grid;
-    let pop = &problem.populations[k];
-    let dt = problem.time.dt();
+    let grid = &problem.grid();
+    let pop = &problem.population(k);
+    let dt = problem.time().dt();
     let mut r = Residual::default();
     let mut qtm = vec![0.0; grid.len()];
     let h_d = grid.cell_volume();
-    for n in 0..problem.time.nt {
+    for n in 0..problem.time().nt {
         let m_next = densities_at(m, n + 1);
         let rh = hjb_step_residual(
             grid,
@@ -342,12 +342,12 @@ pub fn population_residual(
     }
     // Boundary conditions are imposed exactly by the sweeps; a foreign iterate may violate them.
     let term = u
-        .level(problem.time.nt)
+        .level(problem.time().nt)
         .iter()
-        .zip(&pop.terminal)
+        .zip(pop.terminal())
         .fold(0.0f64, |a, (x, y)| nan_max(a, (x - y).abs()));
     r.hjb = nan_max(r.hjb, term);
-    r.fp = nan_max(r.fp, grid.l1(&sub(m[k].level(0), &pop.initial)));
+    r.fp = nan_max(r.fp, grid.l1(&sub(m[k].level(0), pop.initial())));
     r
 }
 

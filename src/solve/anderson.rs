@@ -93,7 +93,7 @@ pub struct Anderson {
 impl Anderson {
     pub fn new(problem: &Problem, settings: AndersonSettings, hjb: HjbSettings) -> Result<Self> {
         settings.validate()?;
-        let (n, nt) = (problem.grid.len(), problem.time.nt);
+        let (n, nt) = (problem.grid().len(), problem.time().nt);
         let buffers = PopBuffers::for_problem(problem);
         Ok(Anderson {
             settings,
@@ -204,7 +204,7 @@ impl Method for Anderson {
         iterate: &mut Iterate,
         iteration: usize,
     ) -> Result<StepMeasure> {
-        let (nt, nn) = (problem.time.nt, problem.grid.len());
+        let (nt, nn) = (problem.time().nt, problem.grid().len());
         let block = nt * nn;
         let hjb = self.hjb;
         let warm = iteration > 0;
@@ -255,12 +255,12 @@ impl Method for Anderson {
             .try_for_each(|(k, (b, ws))| -> Result<()> {
                 let bu = b.u.as_mut_slice();
                 bu[..block].copy_from_slice(&next[k * block..(k + 1) * block]);
-                bu[block..].copy_from_slice(problem.populations[k].terminal.as_slice());
+                bu[block..].copy_from_slice(problem.population(k).terminal());
                 for n in 0..nt {
                     let m_next = scheme::densities_at(&it.m, n + 1);
                     generator::evaluate_level(
-                        &problem.grid,
-                        &problem.populations[k],
+                        problem.grid(),
+                        problem.population(k),
                         b.u.level(n),
                         &m_next,
                         &mut b.ham,

@@ -34,24 +34,24 @@ pub struct Iterate {
 impl Iterate {
     /// The standard cold start: m^k(t) = m0^k at every level, u^k(t) = g^k at every level.
     pub fn initial(problem: &Problem) -> Self {
-        let levels = problem.time.nt + 1;
+        let levels = problem.time().nt + 1;
         Iterate {
             u: problem
-                .populations
+                .populations()
                 .iter()
-                .map(|p| Field::constant_in_time(levels, &p.terminal))
+                .map(|p| Field::constant_in_time(levels, p.terminal()))
                 .collect(),
             m: problem
-                .populations
+                .populations()
                 .iter()
-                .map(|p| Field::constant_in_time(levels, &p.initial))
+                .map(|p| Field::constant_in_time(levels, p.initial()))
                 .collect(),
         }
     }
 
     /// Checks that the iterate's shape fits `problem` (e.g. one loaded from a file).
     pub fn check_shape(&self, problem: &Problem) -> Result<()> {
-        let (k, levels, nodes) = (problem.k(), problem.time.nt + 1, problem.grid.len());
+        let (k, levels, nodes) = (problem.k(), problem.time().nt + 1, problem.grid().len());
         let ok = self.u.len() == k
             && self.m.len() == k
             && self
@@ -162,14 +162,14 @@ impl Solution {
     pub fn mass(&self, problem: &Problem, k: usize) -> Vec<f64> {
         let f = &self.iterate.m[k];
         (0..f.levels())
-            .map(|n| problem.grid.integrate(f.level(n)))
+            .map(|n| problem.grid().integrate(f.level(n)))
             .collect()
     }
 
     /// Optimal feedback α^k per axis at every level n < Nt (from u^n and m^{n+1}, as in the
     /// scheme); level Nt repeats level Nt-1. Each axis is a (Nt+1)-level field.
     pub fn controls(&self, problem: &Problem, k: usize) -> Vec<Field> {
-        let (grid, nt) = (&problem.grid, problem.time.nt);
+        let (grid, nt) = (&problem.grid(), problem.time().nt);
         let d = grid.dim();
         let mut out: Vec<Field> = (0..d)
             .map(|_| Field::filled(nt + 1, grid.len(), 0.0))
@@ -180,7 +180,7 @@ impl Solution {
             let m_next = scheme::densities_at(&self.iterate.m, src + 1);
             scheme::generator::controls_level(
                 grid,
-                &problem.populations[k],
+                problem.population(k),
                 self.iterate.u[k].level(src),
                 &m_next,
                 &mut level,
@@ -383,12 +383,16 @@ pub(crate) struct PopBuffers {
 impl PopBuffers {
     /// Buffers for every population of `problem`.
     pub fn for_problem(problem: &Problem) -> Vec<Self> {
-        let (levels, n, nt) = (problem.time.nt + 1, problem.grid.len(), problem.time.nt);
+        let (levels, n, nt) = (
+            problem.time().nt + 1,
+            problem.grid().len(),
+            problem.time().nt,
+        );
         (0..problem.k())
             .map(|_| PopBuffers {
                 u: Field::filled(levels, n, 0.0),
                 m: Field::filled(levels, n, 0.0),
-                gens: vec![Generator::zeros(&problem.grid); nt],
+                gens: vec![Generator::zeros(problem.grid()); nt],
                 ham: vec![0.0; n],
             })
             .collect()
@@ -450,7 +454,7 @@ pub(crate) fn commit<'a>(
     new: impl Iterator<Item = (&'a mut Field, &'a mut Field)>,
     iterate: &mut Iterate,
 ) -> (f64, f64) {
-    let h_d = problem.grid.cell_volume();
+    let h_d = problem.grid().cell_volume();
     let (mut du, mut dm) = (0.0f64, 0.0f64);
     for (k, (u, m)) in new.enumerate() {
         du = du.max(u.max_abs_diff(&iterate.u[k]));
@@ -467,6 +471,6 @@ pub(crate) fn workspaces(
     linear: scheme::LinearSolver,
 ) -> Result<Vec<Workspace>> {
     (0..problem.k())
-        .map(|_| Workspace::new(&problem.grid, linear))
+        .map(|_| Workspace::new(problem.grid(), linear))
         .collect()
 }

@@ -288,11 +288,11 @@ impl Newton {
             direct: None,
             direct_first,
             direct_fallback: settings.linear_solver == LinearSolver::Auto
-                && problem.grid.dim() == 1
+                && problem.grid().dim() == 1
                 && layout.len() <= settings.direct_max_unknowns,
         };
         let log_density = match settings.density_update {
-            DensityUpdate::Auto => problem.coupling.singular_at_zero(),
+            DensityUpdate::Auto => problem.coupling().singular_at_zero(),
             DensityUpdate::Linear => false,
             DensityUpdate::Log => true,
         };
@@ -375,7 +375,7 @@ impl Newton {
                     // Back to the last solved stage with half the increment.
                     match &c.solved {
                         Some((s0, it)) if c.ds > 1.0 / 64.0 => {
-                            let h_d = problem.grid.cell_volume();
+                            let h_d = problem.grid().cell_volume();
                             for k in 0..problem.k() {
                                 measure.delta_u =
                                     measure.delta_u.max(it.u[k].max_abs_diff(&iterate.u[k]));
@@ -423,7 +423,7 @@ impl Newton {
     /// Solves J dx = -F into `self.dx`; returns the inner iteration count. `self.x0` must hold
     /// the current point (its m-part gives the scaling of Newton in log m).
     fn newton_direction(&mut self, problem: &Problem, merit: f64) -> Result<usize> {
-        let grid = &problem.grid;
+        let grid = &problem.grid();
         // Quadratic forcing η = ‖F‖, but no smaller than needed to bring the residual to a tenth
         // of the target in this step: beyond that, solving harder buys nothing.
         let target = self.settings.target_residual;
@@ -651,7 +651,7 @@ impl Method for Newton {
             }
             alpha *= 0.5;
         }
-        let h_d = problem.grid.cell_volume();
+        let h_d = problem.grid().cell_volume();
         let mut measure = StepMeasure {
             inner_iterations: inner,
             ..Default::default()

@@ -55,7 +55,7 @@ pub struct Picard {
 impl Picard {
     pub fn new(problem: &Problem, relaxation: Relaxation, hjb: HjbSettings) -> Result<Self> {
         relaxation.validate()?;
-        let (n, nt) = (problem.grid.len(), problem.time.nt);
+        let (n, nt) = (problem.grid().len(), problem.time().nt);
         let buffers = PopBuffers::for_problem(problem);
         Ok(Picard {
             relaxation,
