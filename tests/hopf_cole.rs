@@ -65,18 +65,15 @@ fn hjb_error(nx: usize, nt: usize) -> f64 {
     let mut u = Field::filled(nt + 1, n, 0.0);
     let mut gens = vec![Generator::zeros(problem.grid()); nt];
     let mut ws = Workspace::new(problem.grid(), Default::default()).unwrap();
-    scheme::hjb_sweep(
-        &problem,
-        0,
-        &m,
-        &sources,
-        &mut u,
-        &mut gens,
-        &mut ws,
-        &HjbSettings::default(),
-        false,
-    )
-    .unwrap();
+    let sweep = scheme::HjbSweep {
+        problem: &problem,
+        k: 0,
+        m: &m,
+        costs: &sources,
+    };
+    sweep
+        .solve(&mut u, &mut gens, &mut ws, &HjbSettings::default(), false)
+        .unwrap();
     let xs: Vec<f64> = (0..n).map(|i| problem.grid().point(i)[0]).collect();
     let exact = exact_u0(&xs);
     u.level(0)

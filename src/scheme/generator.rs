@@ -101,33 +101,43 @@ impl Generator {
     }
 }
 
-/// p⁻_a = D⁻u_i and p⁺_a = D⁺u_i for every axis. Across a reflecting wall the ghost value
-/// equals u_i, so the one-sided slope there is 0.
+/// One-sided slopes of node i in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1), p⁻_a = D⁻u_i and
+/// p⁺_a = D⁺u_i. Across a reflecting wall the ghost value equals u_i, so the slope there is 0.
 #[inline]
-fn one_sided_slopes(
-    nb: &[usize],
-    u: &[f64],
-    i: usize,
-    inv_h: &[f64],
-    pm: &mut [f64; 2],
-    pp: &mut [f64; 2],
-) {
+pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
     for (a, ih) in inv_h.iter().enumerate() {
         let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
-        pm[a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
-        pp[a] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
+        v[2 * a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
+        v[2 * a + 1] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
     }
 }
 
-/// Evaluates, at every node for one time level, the numerical Hamiltonian Ĥ(x_i, m_i, D⁻u_i,
-/// D⁺u_i) into `ham` and the rates of Q(u) into `gen`. `m_all[j]` is population j's density at
-/// the level the Hamiltonian sees (m^{n+1} for u^n).
+/// Splits the slopes v of [`slopes`] into (p⁻, p⁺) per axis.
+#[inline]
+pub(crate) fn split_slopes(v: &[f64; 4], d: usize) -> ([f64; 2], [f64; 2]) {
+    let (mut pm, mut pp) = ([0.0; 2], [0.0; 2]);
+    for a in 0..d {
+        pm[a] = v[2 * a];
+        pp[a] = v[2 * a + 1];
+    }
+    (pm, pp)
+}
+
+/// Evaluates the generator Q(u) of one time level into `gen`, and into `ell` the running cost
+/// of its jumps, ℓ_i = Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a) - Ĥ(x_i, m_i, D⁻u_i, D⁺u_i) (the discrete
+/// Legendre transform at the optimal rates). With them the HJB operator is
+///
+///   -ν Δ_h u + Ĥ(x, m, D⁻u, D⁺u) = -(Q(u) u) - ℓ,
+///
+/// since (Q(u)u)_i = ν Δ_h u_i - Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a): the diffusion and the drift
+/// enter the scheme only through the rates of Q. `m_all[j]` is population j's density at the
+/// level the Hamiltonian sees (m^{n+1} for u^n).
 pub fn evaluate_level(
     grid: &Grid,
     pop: &Population,
     u: &[f64],
     m_all: &[&[f64]],
-    ham: &mut [f64],
+    ell: &mut [f64],
     gen: &mut Generator,
 ) {
     let d = grid.dim();
@@ -135,17 +145,19 @@ pub fn evaluate_level(
     let inv_h: [f64; 2] = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
     let diff: [f64; 2] = [nu * inv_h[0] * inv_h[0], nu * inv_h[1] * inv_h[1]];
     let mut mloc = vec![0.0; m_all.len()];
-    let (mut pm, mut pp, mut dm, mut dp) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
+    let (mut v, mut dm, mut dp) = ([0.0; 4], [0.0; 2], [0.0; 2]);
     let slots = 2 * d;
+    let h = pop.hamiltonian();
     let rates = gen.rates_mut();
     for i in 0..grid.len() {
         let nb = grid.neighbours(i);
-        one_sided_slopes(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
+        slopes(nb, u, i, &inv_h[..d], &mut v);
+        let (pm, pp) = split_slopes(&v, d);
         for (j, ml) in mloc.iter_mut().enumerate() {
             *ml = m_all[j][i];
         }
         let x = grid.point(i);
-        ham[i] = pop.hamiltonian().value_and_gradient(
+        let value = h.value_and_gradient(
             &x[..d],
             &mloc,
             &pm[..d],
@@ -154,7 +166,9 @@ pub fn evaluate_level(
             &mut dp[..d],
         );
         let r = &mut rates[i * slots..(i + 1) * slots];
+        let mut work = 0.0;
         for a in 0..d {
+            work += dm[a] * pm[a] + dp[a] * pp[a];
             r[2 * a] = if nb[2 * a] != NONE {
                 diff[a] + dm[a] * inv_h[a]
             } else {
@@ -166,6 +180,7 @@ pub fn evaluate_level(
                 0.0
             };
         }
+        ell[i] = work - value;
     }
 }
 
@@ -181,11 +196,10 @@ pub fn controls_level(
     let d = grid.dim();
     let inv_h: [f64; 2] = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
     let mut mloc = vec![0.0; m_all.len()];
-    let (mut pm, mut pp, mut dm, mut dp, mut al) =
-        ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
+    let (mut v, mut dm, mut dp, mut al) = ([0.0; 4], [0.0; 2], [0.0; 2], [0.0; 2]);
     for i in 0..grid.len() {
-        let nb = grid.neighbours(i);
-        one_sided_slopes(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
+        slopes(grid.neighbours(i), u, i, &inv_h[..d], &mut v);
+        let (pm, pp) = split_slopes(&v, d);
         for (j, ml) in mloc.iter_mut().enumerate() {
             *ml = m_all[j][i];
         }
@@ -215,8 +229,8 @@ pub(crate) fn quadratic_generator(grid: &Grid, sigma: f64, u: &[f64]) -> Generat
         .build()
         .expect("a valid test problem");
     let m = vec![1.0; grid.len()];
-    let mut ham = vec![0.0; grid.len()];
+    let mut ell = vec![0.0; grid.len()];
     let mut gen = Generator::zeros(grid);
-    evaluate_level(grid, problem.population(0), u, &[&m], &mut ham, &mut gen);
+    evaluate_level(grid, problem.population(0), u, &[&m], &mut ell, &mut gen);
     gen
 }
