@@ -311,7 +311,7 @@ fn fp_sweep_solves_the_adjoint_of_the_final_hjb_linearisation() {
         let mut m = Field::filled(nt + 1, n, 0.0);
         scheme::fp_sweep(&problem, k, &gens, &mut m, &mut ws).unwrap();
         let mut gen = Generator::zeros(problem.grid());
-        let mut ell = vec![0.0; n];
+        let mut op = vec![0.0; n];
         let mut qtm = vec![0.0; n];
         for step in 0..nt {
             let m_next = scheme::densities_at(&m0, step + 1);
@@ -320,7 +320,7 @@ fn fp_sweep_solves_the_adjoint_of_the_final_hjb_linearisation() {
                 problem.population(k),
                 u.level(step),
                 &m_next,
-                &mut ell,
+                &mut op,
                 &mut gen,
             );
             gen.apply_transpose(problem.grid(), m.level(step + 1), &mut qtm);

@@ -103,7 +103,7 @@ impl Generator {
 
 /// One-sided slopes of node i in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1), p⁻_a = D⁻u_i and
 /// p⁺_a = D⁺u_i. Across a reflecting wall the ghost value equals u_i, so the slope there is 0.
-#[inline]
+#[inline(always)]
 pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
     for (a, ih) in inv_h.iter().enumerate() {
         let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
@@ -113,7 +113,7 @@ pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [
 }
 
 /// Splits the slopes v of [`slopes`] into (p⁻, p⁺) per axis.
-#[inline]
+#[inline(always)]
 pub(crate) fn split_slopes(v: &[f64; 4], d: usize) -> ([f64; 2], [f64; 2]) {
     let (mut pm, mut pp) = ([0.0; 2], [0.0; 2]);
     for a in 0..d {
@@ -123,21 +123,21 @@ pub(crate) fn split_slopes(v: &[f64; 4], d: usize) -> ([f64; 2], [f64; 2]) {
     (pm, pp)
 }
 
-/// Evaluates the generator Q(u) of one time level into `gen`, and into `ell` the running cost
-/// of its jumps, ℓ_i = Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a) - Ĥ(x_i, m_i, D⁻u_i, D⁺u_i) (the discrete
-/// Legendre transform at the optimal rates). With them the HJB operator is
+/// Evaluates the generator Q(u) of one time level into `gen`, and into `op` the HJB operator
+/// computed from it,
 ///
-///   -ν Δ_h u + Ĥ(x, m, D⁻u, D⁺u) = -(Q(u) u) - ℓ,
+///   op_i = -(Q(u)u)_i - ℓ_i = -ν Δ_h u_i + Ĥ(x_i, m_i, D⁻u_i, D⁺u_i),
 ///
-/// since (Q(u)u)_i = ν Δ_h u_i - Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a): the diffusion and the drift
-/// enter the scheme only through the rates of Q. `m_all[j]` is population j's density at the
-/// level the Hamiltonian sees (m^{n+1} for u^n).
+/// where ℓ_i = Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a) - Ĥ is the running cost of the chain's jumps (the
+/// discrete Legendre transform at the optimal rates): since (Q(u)u)_i = ν Δ_h u_i -
+/// Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a), diffusion and drift enter the scheme only through the rates of
+/// Q. `m_all[j]` is population j's density at the level the Hamiltonian sees (m^{n+1} for u^n).
 pub fn evaluate_level(
     grid: &Grid,
     pop: &Population,
     u: &[f64],
     m_all: &[&[f64]],
-    ell: &mut [f64],
+    op: &mut [f64],
     gen: &mut Generator,
 ) {
     let d = grid.dim();
@@ -157,30 +157,28 @@ pub fn evaluate_level(
             *ml = m_all[j][i];
         }
         let x = grid.point(i);
-        let value = h.value_and_gradient(
-            &x[..d],
-            &mloc,
-            &pm[..d],
-            &pp[..d],
-            &mut dm[..d],
-            &mut dp[..d],
-        );
+        let value =
+            h.value_and_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dm[..d], &mut dp[..d]);
         let r = &mut rates[i * slots..(i + 1) * slots];
-        let mut work = 0.0;
+        // Σ_s rate_s (u_i - u_j) - ℓ_i, accumulated per axis.
+        let mut acc = value;
         for a in 0..d {
-            work += dm[a] * pm[a] + dp[a] * pp[a];
-            r[2 * a] = if nb[2 * a] != NONE {
-                diff[a] + dm[a] * inv_h[a]
+            let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
+            acc -= dm[a] * pm[a] + dp[a] * pp[a];
+            if lo != NONE {
+                r[2 * a] = diff[a] + dm[a] * inv_h[a];
+                acc += r[2 * a] * (u[i] - u[lo]);
             } else {
-                0.0
-            };
-            r[2 * a + 1] = if nb[2 * a + 1] != NONE {
-                diff[a] - dp[a] * inv_h[a]
+                r[2 * a] = 0.0;
+            }
+            if hi != NONE {
+                r[2 * a + 1] = diff[a] - dp[a] * inv_h[a];
+                acc += r[2 * a + 1] * (u[i] - u[hi]);
             } else {
-                0.0
-            };
+                r[2 * a + 1] = 0.0;
+            }
         }
-        ell[i] = work - value;
+        op[i] = acc;
     }
 }
 
@@ -229,8 +227,8 @@ pub(crate) fn quadratic_generator(grid: &Grid, sigma: f64, u: &[f64]) -> Generat
         .build()
         .expect("a valid test problem");
     let m = vec![1.0; grid.len()];
-    let mut ell = vec![0.0; grid.len()];
+    let mut op = vec![0.0; grid.len()];
     let mut gen = Generator::zeros(grid);
-    evaluate_level(grid, problem.population(0), u, &[&m], &mut ell, &mut gen);
+    evaluate_level(grid, problem.population(0), u, &[&m], &mut op, &mut gen);
     gen
 }

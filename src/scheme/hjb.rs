@@ -5,9 +5,9 @@
 //!
 //! with F^k = f^k(x, m^{n+1}) + V^k the running cost ([`super::running_costs`]). Through the
 //! generator (see [`super::generator::evaluate_level`]) the step residual reads
-//! R(u) = (u - u^{n+1})/Δt - Q(u)u - ℓ(u) - F, and its Jacobian is I/Δt - Q(u) (ℓ's derivative
-//! cancels the drift part of Q's), so Newton's method on R is policy iteration: each iterate
-//! solves the linear step of the current rates.
+//! R(u) = (u - u^{n+1})/Δt - Q(u)u - ℓ(u) - F, ℓ the running cost of the chain's jumps, and its
+//! Jacobian is I/Δt - Q(u) (ℓ's derivative cancels that of Q's rates), so Newton's method on R
+//! is policy iteration: each iterate solves the linear step of the current rates.
 
 use super::generator::{self, Generator};
 use super::{densities_at, nan_max, Workspace};
@@ -59,10 +59,9 @@ pub struct HjbStep<'a> {
     pub cost: &'a [f64],
 }
 
-/// Level-sized buffers of a step residual: ℓ and R.
+/// The level-sized buffer of a step residual R.
 #[derive(Debug, Clone)]
 pub struct StepBuffers {
-    pub(crate) ell: Vec<f64>,
     pub(crate) res: Vec<f64>,
 }
 
@@ -70,7 +69,6 @@ impl StepBuffers {
     /// Buffers for `grid`.
     pub fn new(grid: &Grid) -> Self {
         StepBuffers {
-            ell: vec![0.0; grid.len()],
             res: vec![0.0; grid.len()],
         }
     }
@@ -105,19 +103,19 @@ impl<'a> HjbStep<'a> {
 
     /// Evaluates R(u) into `buf.res` and Q(u) into `gen`; returns |R|∞ (NaN if any entry is).
     pub fn residual(&self, u: &[f64], buf: &mut StepBuffers, gen: &mut Generator) -> f64 {
+        // res first holds the HJB operator -(Q(u)u) - ℓ = -ν Δ_h u + Ĥ.
         generator::evaluate_level(
             self.grid,
             self.population,
             u,
             self.densities,
-            &mut buf.ell,
+            &mut buf.res,
             gen,
         );
-        gen.apply(self.grid, u, &mut buf.res);
         let inv_dt = 1.0 / self.dt;
         let mut max = 0.0f64;
         for (i, r) in buf.res.iter_mut().enumerate() {
-            *r = (u[i] - self.u_next[i]) * inv_dt - *r - buf.ell[i] - self.cost[i];
+            *r += (u[i] - self.u_next[i]) * inv_dt - self.cost[i];
             max = nan_max(max, r.abs());
         }
         max

@@ -257,7 +257,7 @@ impl Method for Anderson {
                         problem.population(k),
                         b.u.level(n),
                         &m_next,
-                        &mut b.ell,
+                        &mut b.scratch,
                         &mut b.gens[n],
                     );
                 }

@@ -11,13 +11,13 @@ use crate::scheme::{self, Generator, HjbSettings, HjbSweep, Iterate, System, Wor
 use rayon::prelude::*;
 
 /// One population's buffers of a Picard-type step: the new u and m, the generators Q(u^n) of
-/// the HJB sweep (used by the FP sweep) and a level of ℓ values.
+/// the HJB sweep (used by the FP sweep) and a level of scratch.
 #[derive(Debug)]
 pub(crate) struct PopBuffers {
     pub u: Field,
     pub m: Field,
     pub gens: Vec<Generator>,
-    pub ell: Vec<f64>,
+    pub scratch: Vec<f64>,
 }
 
 impl PopBuffers {
@@ -33,7 +33,7 @@ impl PopBuffers {
                 u: Field::filled(levels, n, 0.0),
                 m: Field::filled(levels, n, 0.0),
                 gens: vec![Generator::zeros(problem.grid()); nt],
-                ell: vec![0.0; n],
+                scratch: vec![0.0; n],
             })
             .collect()
     }
