@@ -101,26 +101,34 @@ impl Generator {
     }
 }
 
-/// One-sided slopes of node i in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1), p⁻_a = D⁻u_i and
-/// p⁺_a = D⁺u_i. Across a reflecting wall the ghost value equals u_i, so the slope there is 0.
+/// One-sided slopes of node i per axis, p⁻_a = D⁻u_i and p⁺_a = D⁺u_i. Across a reflecting
+/// wall the ghost value equals u_i, so the slope there is 0.
 #[inline(always)]
-pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
+pub(crate) fn one_sided(
+    nb: &[usize],
+    u: &[f64],
+    i: usize,
+    inv_h: &[f64],
+    pm: &mut [f64; 2],
+    pp: &mut [f64; 2],
+) {
     for (a, ih) in inv_h.iter().enumerate() {
         let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
-        v[2 * a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
-        v[2 * a + 1] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
+        pm[a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
+        pp[a] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
     }
 }
 
-/// Splits the slopes v of [`slopes`] into (p⁻, p⁺) per axis.
-#[inline(always)]
-pub(crate) fn split_slopes(v: &[f64; 4], d: usize) -> ([f64; 2], [f64; 2]) {
+/// The slopes of [`one_sided`] in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1) of
+/// [`crate::problem::Hamiltonian::hessian`].
+#[inline]
+pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
     let (mut pm, mut pp) = ([0.0; 2], [0.0; 2]);
-    for a in 0..d {
-        pm[a] = v[2 * a];
-        pp[a] = v[2 * a + 1];
+    one_sided(nb, u, i, inv_h, &mut pm, &mut pp);
+    for a in 0..inv_h.len() {
+        v[2 * a] = pm[a];
+        v[2 * a + 1] = pp[a];
     }
-    (pm, pp)
 }
 
 /// Evaluates the generator Q(u) of one time level into `gen`, and into `op` the HJB operator
@@ -145,20 +153,25 @@ pub fn evaluate_level(
     let inv_h: [f64; 2] = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
     let diff: [f64; 2] = [nu * inv_h[0] * inv_h[0], nu * inv_h[1] * inv_h[1]];
     let mut mloc = vec![0.0; m_all.len()];
-    let (mut v, mut dm, mut dp) = ([0.0; 4], [0.0; 2], [0.0; 2]);
+    let (mut pm, mut pp, mut dm, mut dp) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     let slots = 2 * d;
     let h = pop.hamiltonian();
     let rates = gen.rates_mut();
     for i in 0..grid.len() {
         let nb = grid.neighbours(i);
-        slopes(nb, u, i, &inv_h[..d], &mut v);
-        let (pm, pp) = split_slopes(&v, d);
+        one_sided(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
         for (j, ml) in mloc.iter_mut().enumerate() {
             *ml = m_all[j][i];
         }
         let x = grid.point(i);
-        let value =
-            h.value_and_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dm[..d], &mut dp[..d]);
+        let value = h.value_and_gradient(
+            &x[..d],
+            &mloc,
+            &pm[..d],
+            &pp[..d],
+            &mut dm[..d],
+            &mut dp[..d],
+        );
         let r = &mut rates[i * slots..(i + 1) * slots];
         // Σ_s rate_s (u_i - u_j) - ℓ_i, accumulated per axis.
         let mut acc = value;
@@ -194,10 +207,10 @@ pub fn controls_level(
     let d = grid.dim();
     let inv_h: [f64; 2] = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
     let mut mloc = vec![0.0; m_all.len()];
-    let (mut v, mut dm, mut dp, mut al) = ([0.0; 4], [0.0; 2], [0.0; 2], [0.0; 2]);
+    let (mut pm, mut pp, mut dm, mut dp, mut al) =
+        ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     for i in 0..grid.len() {
-        slopes(grid.neighbours(i), u, i, &inv_h[..d], &mut v);
-        let (pm, pp) = split_slopes(&v, d);
+        one_sided(grid.neighbours(i), u, i, &inv_h[..d], &mut pm, &mut pp);
         for (j, ml) in mloc.iter_mut().enumerate() {
             *ml = m_all[j][i];
         }

@@ -23,7 +23,7 @@
 //! on m, e.g. congestion |p|²/(2(1+m)^α)); no shipped Hamiltonian has it, and for one that has
 //! it the Jacobian misses that term and Newton's convergence degrades to linear.
 
-use super::generator::{slopes, split_slopes, Generator};
+use super::generator::{one_sided, slopes, Generator};
 use crate::field::Field;
 use crate::grid::{Grid, NONE};
 use crate::problem::Problem;
@@ -412,7 +412,7 @@ impl LinearizationPart<'_> {
         let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
         let mut mloc = vec![0.0; kk];
         let mut dham = vec![0.0; kk];
-        let (mut v, mut hess) = ([0.0; 4], [0.0; 16]);
+        let (mut pm, mut pp, mut hess) = ([0.0; 2], [0.0; 2], [0.0; 16]);
         let h = pop.hamiltonian();
         for i in 0..nn {
             for (j, ml) in mloc.iter_mut().enumerate() {
@@ -420,8 +420,7 @@ impl LinearizationPart<'_> {
             }
             let x = grid.point(i);
             let nb = grid.neighbours(i);
-            slopes(nb, un, i, &inv_h[..d], &mut v);
-            let (pm, pp) = split_slopes(&v, d);
+            one_sided(nb, un, i, &inv_h[..d], &mut pm, &mut pp);
             h.density_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dham);
             for j in 0..kk {
                 let df = if s != 0.0 {
