@@ -1,5 +1,6 @@
 //! The whole discrete system (all K populations, all time steps, u and m) as one nonlinear
-//! equation F(x) = 0, and its exact Jacobian, for Newton's method (MATH.md §3).
+//! equation F(x) = 0, and its exact Jacobian, for Newton's method (docs/math.md §4,
+//! docs/newton.md §1).
 //!
 //! Unknowns x (see [`Layout`]): u^n_k for n = 0..Nt-1 (u^{Nt} = g^k is fixed) and m^{n+1}_k for
 //! n = 0..Nt-1 (m^0 = m0^k is fixed), population by population, u-part first. Equations, with

@@ -1,4 +1,4 @@
-//! The monotone finite-difference scheme of Achdou and Capuzzo-Dolcetta (MATH.md §2) for one
+//! The monotone finite-difference scheme of Achdou and Capuzzo-Dolcetta (docs/math.md §3) for one
 //! population k, given the densities of all populations:
 //!
 //! HJB, backward, implicit: for n = Nt-1, …, 0

@@ -1,4 +1,4 @@
-//! Outer iterations for the coupled K-population system (MATH.md §3) and the driver that runs
+//! Outer iterations for the coupled K-population system (docs/math.md §4) and the driver that runs
 //! them: one [`Method`] step at a time, measured against the [`Stopping`] rule, recorded in the
 //! history, with an [`Observer`] hook for side effects (progress, checkpoints, interruption).
 //!
