@@ -1,5 +1,5 @@
-//! MATH.md §4 case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB into
-//! the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
+//! docs/math.md §6, case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB
+//! into the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
 //! [0, 1) with g = cos(2πx) the exact φ is a Fourier series (coefficients from a 4096-point DFT
 //! of φ(T), spectrally exact), so the HJB solver alone can be checked against the exact u(0, ·).
 

@@ -1,4 +1,4 @@
-//! Invariants of the scheme (MATH.md §2): mass conservation to round-off and positivity of the
+//! Invariants of the scheme (docs/math.md §3): mass conservation to round-off and positivity of the
 //! FP step in 1D and 2D, the FP operator equal to the transpose of the HJB step Jacobian, the
 //! Newton Jacobian equal to the derivative of the HJB residual, the structure-aware 1D solvers
 //! equal to the general sparse LU, and K decoupled populations equal to K single solves.

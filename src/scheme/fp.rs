@@ -1,5 +1,5 @@
 //! The forward Fokker–Planck sweep of population k, the exact adjoint of the linearised HJB
-//! steps (MATH.md §2): m^0 = m0^k and, for n = 0, …, Nt-1,
+//! steps (docs/math.md §3.4): m^0 = m0^k and, for n = 0, …, Nt-1,
 //!
 //!   (m^{n+1} - m^n)/Δt = Q(u^n)ᵀ m^{n+1},
 //!

@@ -1,6 +1,7 @@
-//! The generator Q(u) of MATH.md §2: linearising the upwind HJB operator -νΔ_h u + Ĥ(x, m, Du)
-//! around u gives -Q(u), where Q is the generator of a continuous-time Markov chain on the grid
-//! nodes. Its jump rate from node i to its neighbour through slot s = 2a + (0 lower, 1 upper) is
+//! The generator Q(u) of docs/math.md §3.2: linearising the upwind HJB operator
+//! -νΔ_h u + Ĥ(x, m, Du) around u gives -Q(u), where Q is the generator of a continuous-time
+//! Markov chain on the grid nodes. Its jump rate from node i to its neighbour through slot
+//! s = 2a + (0 lower, 1 upper) is
 //!
 //!   q_{i→lower} = ν/h_a² + d⁻_a/h_a,      q_{i→upper} = ν/h_a² - d⁺_a/h_a,
 //!

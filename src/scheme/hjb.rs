@@ -1,4 +1,4 @@
-//! The implicit HJB step of population k and the backward sweep (MATH.md §2):
+//! The implicit HJB step of population k and the backward sweep (docs/math.md §3.3):
 //!
 //!   (u^n - u^{n+1})/Δt - ν_k Δ_h u^n + Ĥ^k(x, m^{n+1}, D⁻u^n, D⁺u^n) = F^k(m^{n+1}),
 //!   u^{Nt} = g^k,

@@ -1,4 +1,4 @@
-//! The exact Jacobian of the discrete system F(u, m) = 0 of [`super::system`] (MATH.md §3), for
+//! The exact Jacobian of the discrete system F(u, m) = 0 of [`super::system`] (docs/math.md §4), for
 //! Newton's method: its storage, its products and its entries.
 //!
 //! Unknowns x (see [`Layout`]): u^n_k for n = 0..Nt-1 (u^{Nt} = g^k is fixed) and m^{n+1}_k for

@@ -1,4 +1,4 @@
-//! The monotone finite-difference scheme of Achdou and Capuzzo-Dolcetta (MATH.md §2) and the
+//! The monotone finite-difference scheme of Achdou and Capuzzo-Dolcetta (docs/math.md §3) and the
 //! discrete system it defines, for K populations on one grid.
 //!
 //! - [`generator`]: the generator Q(u) of the Markov chain of the upwind scheme, the one object

@@ -1,5 +1,5 @@
 //! The whole discrete system — all K populations, all time steps, u and m — as one equation
-//! F(u, m) = 0 (MATH.md §2–3), and the one place where F, its norms and its linearisation are
+//! F(u, m) = 0 (docs/math.md §3.5), and the one place where F, its norms and its linearisation are
 //! evaluated. Every outer method measures its iterate with [`System::evaluate`]: Picard and
 //! Anderson for the stopping test, Newton for its residual and Jacobian.
 //!

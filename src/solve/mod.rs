@@ -1,4 +1,4 @@
-//! Outer iterations for the coupled K-population system (MATH.md §3): the [`Method`]s —
+//! Outer iterations for the coupled K-population system (docs/math.md §4): the [`Method`]s —
 //! Picard / fictitious play, Anderson-accelerated Picard, Newton on the whole space-time
 //! system — the combinators that chain them (warm start, fallback), the driver that runs them
 //! against the [`Stopping`] rule, and the [`Solution`] with its history.

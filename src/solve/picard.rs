@@ -1,4 +1,4 @@
-//! Picard / best-response iteration for the K-population system (MATH.md §3): given the
+//! Picard / best-response iteration for the K-population system (docs/math.md §4): given the
 //! densities m of all populations, solve the K HJB equations backward (best responses u^k, in
 //! parallel over k), then the K FP equations forward with the adjoint generators, and relax
 //! m ← (1 - θ) m + θ m_BR. θ fixed is damped Picard; θ_n = 1/(n+1) is fictitious play.

@@ -1,4 +1,4 @@
-//! Newton's method on the whole coupled space-time system (MATH.md §3): all K populations, all
+//! Newton's method on the whole coupled space-time system (docs/math.md §4): all K populations, all
 //! time steps, u and m at once, with the exact Jacobian of [`crate::scheme::jacobian`].
 //!
 //! One [`Method::step`] is one Newton iteration, split by concern:

@@ -1,4 +1,4 @@
-//! Newton in log m (MATH.md §3): for couplings whose derivative is unbounded at m = 0
+//! Newton in log m (docs/math.md §4): for couplings whose derivative is unbounded at m = 0
 //! (f = κ log m), Newton in (u, m) stalls in the density tails, where ∂f/∂m = κ/m. Working in
 //! w = log m turns the direction's m-part into dm/m and the update into m ← m·exp(α dm/m), which
 //! keeps m > 0 where the linear update would step to m ≤ 0; the linear solve is scaled by the
