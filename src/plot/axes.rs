@@ -32,7 +32,7 @@ impl Fonts {
     pub fn for_size(size: (u32, u32)) -> Self {
         let s = (f64::from(size.0) / 800.0)
             .min(f64::from(size.1) / 600.0)
-            .clamp(0.75, 2.0);
+            .clamp(0.85, 2.0);
         let px = |base: f64| (base * s).round() as u32;
         Fonts {
             title: px(16.0),

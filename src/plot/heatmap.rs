@@ -40,8 +40,9 @@ pub fn heatmap_1d(
     let top = f.title + 14;
     let left = axes::y_axis_width(tr, "t", &f, path)?;
     let bottom = axes::x_axis_height(&f);
-    let right = (axes::widest_label(xr, f.tick, path)? / 2 + 4).max(16)
-        + axes::bar_width(&scale, &f, path)?;
+    // Half an x label may stick out right of the plot, then comes the bar.
+    let bar_gap = (axes::widest_label(xr, f.tick, path)? / 2 + 4).max(16);
+    let right = bar_gap + axes::bar_width(&scale, &f, path)?;
     let (w, h) = (
         size.0.saturating_sub(2 * margin + left + right),
         size.1.saturating_sub(2 * margin + top + bottom),
@@ -53,12 +54,7 @@ pub fn heatmap_1d(
         });
     }
     let plot = Rect::new((margin + left) as i32, (margin + top) as i32, w, h);
-    let strip = Rect::new(
-        plot.right() + (right - axes::bar_width(&scale, &f, path)?) as i32,
-        plot.y,
-        axes::BAR_STRIP,
-        h,
-    );
+    let strip = Rect::new(plot.right() + bar_gap as i32, plot.y, axes::BAR_STRIP, h);
 
     let mut canvas = Canvas::new(size);
     let nodes: Vec<usize> = (0..w)

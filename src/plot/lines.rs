@@ -13,6 +13,7 @@ use super::{
 use crate::solve::StepStats;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
 use std::path::Path;
 
 /// One curve.
@@ -231,12 +232,7 @@ pub fn profiles_1d(
                 .collect();
             // Name, then the legend strip, then the chart.
             let (nw, _) = axes::measure(name, f.label, path)?;
-            let name_style = axes::anchored(
-                f.label,
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Top,
-            )
-            .color(&base);
+            let name_style = axes::anchored(f.label, HPos::Left, VPos::Top).color(&base);
             root.draw_text(name, &name_style, (8, y0 + 2))
                 .map_err(err)?;
             let strip = Rect::new(

@@ -99,7 +99,8 @@ mod tests {
     #[test]
     fn the_lattice_is_centred_and_spaced() {
         let pts = lattice(Rect::new(10, 20, 100, 50), 30.0);
-        assert_eq!(pts.len(), 3 * 1);
+        // 3 columns of one row.
+        assert_eq!(pts.len(), 3);
         assert_eq!(pts[0], (10.0 + 20.0, 20.0 + 25.0));
         assert_eq!(pts[2].0 - pts[1].0, 30.0);
     }

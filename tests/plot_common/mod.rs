@@ -208,7 +208,6 @@ pub fn frames(img: &RgbImage) -> Vec<Rect> {
                 continue;
             }
             if (y0..=y1).all(|y| black(x0, y) && black(x1, y)) {
-                // The interior must not itself be framed black all round (a nested run).
                 out.push(Rect::new(
                     x0 as i32 + 1,
                     y0 as i32 + 1,
