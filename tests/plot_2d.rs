@@ -20,6 +20,14 @@ fn snaps(run: &Run, levels: &[usize]) -> Vec<Snapshot> {
         .collect()
 }
 
+/// Population k's panel at t = 0.
+fn first_panel(fig: &Figure, k: usize) -> &mfg::plot::Panel {
+    fig.panels
+        .iter()
+        .find(|p| p.population == Some(k) && p.level == Some(0))
+        .unwrap()
+}
+
 /// The data's min and max of population k's field over every level.
 fn data_range(run: &Run, k: usize, q: Quantity) -> (f64, f64) {
     let it = &run.saved.solution.iterate;
@@ -158,11 +166,7 @@ fn three_populations_have_their_panels_bars_and_blobs() {
     let img = open(&path);
     let table = ColourMap::Viridis.table();
     for (k, &(cx, cy)) in THREE_2D_CENTRES.iter().enumerate() {
-        let p = fig
-            .panels
-            .iter()
-            .find(|p| p.population == Some(k) && p.level == Some(0))
-            .unwrap();
+        let p = first_panel(&fig, k);
         let (mut sx, mut sy, mut count) = (0.0, 0.0, 0.0);
         for j in 0..p.rect.h {
             for i in 0..p.rect.w {
@@ -208,11 +212,7 @@ fn velocity_picture_draws_u_and_arrows_where_the_population_is() {
     // White arrow cores inside each t = 0 panel, centred near the population's start.
     let img = open(&path);
     for (k, &(cx, cy)) in THREE_2D_CENTRES.iter().enumerate() {
-        let p = fig
-            .panels
-            .iter()
-            .find(|p| p.population == Some(k) && p.level == Some(0))
-            .unwrap();
+        let p = first_panel(&fig, k);
         let white: Vec<(f64, f64)> = (0..p.rect.h)
             .flat_map(|j| (0..p.rect.w).map(move |i| (i, j)))
             .filter(|&(i, j)| {

@@ -44,9 +44,7 @@ pub fn snapshots_2d(
     path: &Path,
     size: (u32, u32),
 ) -> Result<Figure> {
-    let (canvas, figure) = sheet(view, snaps, Content::Density, size, path)?;
-    canvas.save_png(path)?;
-    Ok(figure)
+    picture(view, snaps, Content::Density, size, path)
 }
 
 /// Small multiples of the value functions u^k with the optimal velocity α^k as arrows.
@@ -56,7 +54,18 @@ pub fn velocity_2d(
     path: &Path,
     size: (u32, u32),
 ) -> Result<Figure> {
-    let (canvas, figure) = sheet(view, snaps, Content::ValueAndVelocity, size, path)?;
+    picture(view, snaps, Content::ValueAndVelocity, size, path)
+}
+
+/// A sheet written as a PNG.
+fn picture(
+    view: &View<'_>,
+    snaps: &[Snapshot],
+    content: Content,
+    size: (u32, u32),
+    path: &Path,
+) -> Result<Figure> {
+    let (canvas, figure) = sheet(view, snaps, content, size, path)?;
     canvas.save_png(path)?;
     Ok(figure)
 }

@@ -134,35 +134,41 @@ fn title_strip(f: &Fonts) -> u32 {
     f.title + 14
 }
 
-/// Draws a chart with a title and a legend strip over the whole canvas.
-fn titled(
-    root: &Area<'_>,
+/// A picture of one chart: its title, a legend strip below it, then the chart that `draw`
+/// puts into the area left (returning its plotting rectangle); written to `path`.
+fn single_chart(
     size: (u32, u32),
+    path: &Path,
     title: &str,
     entries: &[Entry],
     f: &Fonts,
-    path: &Path,
-    err: &dyn Fn(AreaError) -> Error,
-) -> Result<(Rect, Rect)> {
-    let t = title_strip(f);
-    axes::centred(
-        root,
-        title,
-        f.title,
-        (size.0 as i32 / 2, t as i32 / 2 + 2),
-        size.0 - 8,
-        BLACK,
-        path,
-        err,
-    )?;
-    let strip = Rect::new(60, t as i32, size.0.saturating_sub(80), 0);
-    let h = axes::legend_height(entries, strip.w, f.note + 1, path)?;
-    let legend = axes::draw_legend(root, Rect { h, ..strip }, entries, f.note + 1, path, err)?;
-    let below = t + h + 4;
-    Ok((
-        legend,
-        Rect::new(0, below as i32, size.0, size.1.saturating_sub(below + 4)),
-    ))
+    draw: impl FnOnce(&Area<'_>, Rect, &dyn Fn(AreaError) -> Error) -> Result<Rect>,
+) -> Result<Figure> {
+    let mut canvas = Canvas::new(size);
+    let figure = canvas.draw(path, |root, err| {
+        let t = title_strip(f);
+        let at = (size.0 as i32 / 2, t as i32 / 2 + 2);
+        axes::centred(root, title, f.title, at, size.0 - 8, BLACK, path, err)?;
+        let strip = Rect::new(60, t as i32, size.0.saturating_sub(80), 0);
+        let h = axes::legend_height(entries, strip.w, f.note + 1, path)?;
+        let legend = axes::draw_legend(root, Rect { h, ..strip }, entries, f.note + 1, path, err)?;
+        let below = t + h + 4;
+        let area = Rect::new(0, below as i32, size.0, size.1.saturating_sub(below + 4));
+        let rect = draw(root, area, err)?;
+        Ok(Figure {
+            size,
+            panels: vec![Panel {
+                population: None,
+                level: None,
+                rect,
+                title: title.to_string(),
+            }],
+            legends: vec![legend],
+            ..Figure::default()
+        })
+    })?;
+    canvas.save_png(path)?;
+    Ok(figure)
 }
 
 /// Densities m^k of the populations at the snapshots (1D): one panel per population, each
@@ -344,10 +350,8 @@ pub fn convergence(history: &[StepStats], path: &Path, size: (u32, u32)) -> Resu
     let decades: Vec<String> = (lo.log10().floor() as i32..=hi.log10().ceil() as i32)
         .map(|e| format!("{:.0e}", 10f64.powi(e)))
         .collect();
-    let mut canvas = Canvas::new(size);
     let title = format!("convergence ({} iterations)", history.len());
-    let figure = canvas.draw(path, |root, err| {
-        let (legend, area) = titled(root, size, &title, &entries, &f, path, err)?;
+    single_chart(size, path, &title, &entries, &f, |root, area, err| {
         let y = YAxis {
             coord: (lo..hi).log_scale(),
             desc: "size (log scale)",
@@ -360,21 +364,8 @@ pub fn convergence(history: &[StepStats], path: &Path, size: (u32, u32)) -> Resu
             desc: "iteration",
             labels: true,
         };
-        let rect = chart(root, area, x, y, &series, &f, path, err)?;
-        Ok(Figure {
-            size,
-            panels: vec![Panel {
-                population: None,
-                level: None,
-                rect,
-                title: title.clone(),
-            }],
-            legends: vec![legend],
-            ..Figure::default()
-        })
-    })?;
-    canvas.save_png(path)?;
-    Ok(figure)
+        chart(root, area, x, y, &series, &f, path, err)
+    })
 }
 
 /// Mass Σ_i m_i h^d of every population over time.
@@ -417,29 +408,14 @@ pub fn mass(view: &View<'_>, path: &Path, size: (u32, u32)) -> Result<Figure> {
             colour: colour(k),
         })
         .collect();
-    let mut canvas = Canvas::new(size);
     let title = "mass per population  Σ m h^d";
-    let figure = canvas.draw(path, |root, err| {
-        let (legend, area) = titled(root, size, title, &entries, &f, path, err)?;
+    single_chart(size, path, title, &entries, &f, |root, area, err| {
         let y = linear_y((lo, hi), "mass", area.h);
         let x = Axis {
             range: (0.0, view.time.horizon),
             desc: "t",
             labels: true,
         };
-        let rect = chart(root, area, x, y, &series, &f, path, err)?;
-        Ok(Figure {
-            size,
-            panels: vec![Panel {
-                population: None,
-                level: None,
-                rect,
-                title: title.to_string(),
-            }],
-            legends: vec![legend],
-            ..Figure::default()
-        })
-    })?;
-    canvas.save_png(path)?;
-    Ok(figure)
+        chart(root, area, x, y, &series, &f, path, err)
+    })
 }
