@@ -120,6 +120,14 @@ pub(crate) fn one_sided(
     }
 }
 
+/// The densities of all populations at node i, into `out` (length K).
+#[inline(always)]
+pub(crate) fn local_densities(m_all: &[&[f64]], i: usize, out: &mut [f64]) {
+    for (o, m) in out.iter_mut().zip(m_all) {
+        *o = m[i];
+    }
+}
+
 /// The slopes of [`one_sided`] in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1) of
 /// [`crate::problem::Hamiltonian::hessian`].
 #[inline]
@@ -161,9 +169,7 @@ pub fn evaluate_level(
     for i in 0..grid.len() {
         let nb = grid.neighbours(i);
         one_sided(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
-        for (j, ml) in mloc.iter_mut().enumerate() {
-            *ml = m_all[j][i];
-        }
+        local_densities(m_all, i, &mut mloc);
         let x = grid.point(i);
         let value = h.value_and_gradient(
             &x[..d],
@@ -212,9 +218,7 @@ pub fn controls_level(
         ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     for i in 0..grid.len() {
         one_sided(grid.neighbours(i), u, i, &inv_h[..d], &mut pm, &mut pp);
-        for (j, ml) in mloc.iter_mut().enumerate() {
-            *ml = m_all[j][i];
-        }
+        local_densities(m_all, i, &mut mloc);
         let x = grid.point(i);
         pop.hamiltonian().gradient(
             &x[..d],
@@ -225,8 +229,8 @@ pub fn controls_level(
             &mut dp[..d],
         );
         crate::problem::hamiltonian::control(&dm[..d], &dp[..d], &mut al[..d]);
-        for a in 0..d {
-            alpha[a][i] = al[a];
+        for (axis, v) in alpha.iter_mut().zip(al) {
+            axis[i] = v;
         }
     }
 }

@@ -23,7 +23,7 @@
 //! on m, e.g. congestion |p|²/(2(1+m)^α)); no shipped Hamiltonian has it, and for one that has
 //! it the Jacobian misses that term and Newton's convergence degrades to linear.
 
-use super::generator::{one_sided, slopes, Generator};
+use super::generator::{local_densities, one_sided, slopes, Generator};
 use crate::field::Field;
 use crate::grid::{Grid, NONE};
 use crate::problem::Problem;
@@ -415,9 +415,7 @@ impl LinearizationPart<'_> {
         let (mut pm, mut pp, mut hess) = ([0.0; 2], [0.0; 2], [0.0; 16]);
         let h = pop.hamiltonian();
         for i in 0..nn {
-            for (j, ml) in mloc.iter_mut().enumerate() {
-                *ml = densities[j][i];
-            }
+            local_densities(densities, i, &mut mloc);
             let x = grid.point(i);
             let nb = grid.neighbours(i);
             one_sided(nb, un, i, &inv_h[..d], &mut pm, &mut pp);

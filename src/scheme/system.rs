@@ -16,7 +16,7 @@
 //! ([`Residual`]) are `hjb` = max |F_H| (units of u) and `fp` = max_n h^d Σ_i |F_F| (units of
 //! mass), each also covering the fixed levels (a foreign iterate may violate them).
 
-use super::generator::Generator;
+use super::generator::{local_densities, Generator};
 use super::hjb::{HjbStep, StepBuffers};
 use super::jacobian::{Layout, LinearizationPart};
 use super::{densities_at, nan_max, Linearization, Residual};
@@ -89,9 +89,7 @@ pub fn running_cost(problem: &Problem, k: usize, s: f64, m_all: &[&[f64]], out: 
     let mut mloc = vec![0.0; m_all.len()];
     for (i, o) in out.iter_mut().enumerate() {
         let f = if s != 0.0 {
-            for (j, ml) in mloc.iter_mut().enumerate() {
-                *ml = m_all[j][i];
-            }
+            local_densities(m_all, i, &mut mloc);
             let x = grid.point(i);
             s * coupling.cost(k, &x[..d], &mloc)
         } else {
@@ -145,6 +143,15 @@ impl<'a> Request<'a> {
             costs: Costs::Given(costs),
             values: None,
             linearization: None,
+        }
+    }
+
+    /// F and its Jacobian at coupling strength s (Newton).
+    pub fn full(s: f64, values: &'a mut [f64], linearization: &'a mut Linearization) -> Self {
+        Request {
+            costs: Costs::Scaled(s),
+            values: Some(values),
+            linearization: Some(linearization),
         }
     }
 

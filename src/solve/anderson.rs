@@ -202,19 +202,13 @@ impl Method for Anderson {
         let block = nt * nn;
         let warm = iteration > 0;
         // 1. Best responses u_BR = HJB(m).
-        let newton =
-            match self
-                .responses
-                .best_responses(problem, iterate, warm, |_, _, _| Ok(()))?
-            {
-                Ok(n) => n,
-                Err(outcome) => {
-                    return Ok(StepMeasure {
-                        outcome,
-                        ..Default::default()
-                    })
-                }
-            };
+        let swept = self
+            .responses
+            .best_responses(problem, iterate, warm, |_, _, _| Ok(()))?;
+        let newton = match swept {
+            Ok(n) => n,
+            Err(stopped) => return Ok(stopped),
+        };
         // 2. Anderson mixing on u.
         let x = gather_u(&iterate.u, nt, nn);
         let g: Vec<f64> = {

@@ -82,12 +82,7 @@ impl Method for Picard {
                 Ok(())
             })? {
             Ok(n) => n,
-            Err(outcome) => {
-                return Ok(StepMeasure {
-                    outcome,
-                    ..Default::default()
-                })
-            }
+            Err(stopped) => return Ok(stopped),
         };
         let (delta_u, delta_m) = self.responses.commit(problem, iterate);
         Ok(StepMeasure {

@@ -3,7 +3,7 @@
 //! over k), the damped density update m ← (1-θ)m + θ m_new, and the commit of a step with its
 //! changes ‖Δu‖∞, ‖Δm‖_{L1}.
 
-use super::Outcome;
+use super::{Outcome, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::problem::Problem;
@@ -83,14 +83,15 @@ impl Responses {
     /// receives the backward HJB sweep of population k, warm started from `iterate.u[k]` when
     /// `warm`, and `buffers[k].gens` its generators; then `then(k, buffers[k], workspace)` runs
     /// in the same parallel task (e.g. the FP sweep). Returns the total number of HJB Newton
-    /// iterations, or the outcome of a sweep that met a non-finite value (nothing committed).
+    /// iterations, or the measure of a step ended by a sweep that met a non-finite value
+    /// (nothing committed).
     pub fn best_responses(
         &mut self,
         problem: &Problem,
         iterate: &Iterate,
         warm: bool,
         then: impl Fn(usize, &mut PopBuffers, &mut Workspace) -> Result<()> + Sync,
-    ) -> Result<std::result::Result<usize, Outcome>> {
+    ) -> Result<std::result::Result<usize, StepMeasure>> {
         self.update_costs(problem, &iterate.m);
         let (costs, hjb) = (&self.costs, &self.hjb);
         let newton: Result<Vec<usize>> = self
@@ -113,7 +114,12 @@ impl Responses {
             .collect();
         match newton {
             Ok(n) => Ok(Ok(n.iter().sum())),
-            Err(e) => non_finite(e).map(Err),
+            Err(e) => non_finite(e).map(|outcome| {
+                Err(StepMeasure {
+                    outcome,
+                    ..Default::default()
+                })
+            }),
         }
     }
 

@@ -35,7 +35,7 @@ use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::scheme::jacobian;
-use crate::scheme::{Costs, HjbSettings, Layout, Linearization, Request, Residual, System};
+use crate::scheme::{HjbSettings, Layout, Linearization, Request, Residual, System};
 use continuation::{Continuation, OnStall};
 use direction::{Direction, Rhs};
 use line_search::LineSearch;
@@ -340,11 +340,7 @@ impl Newton {
             let r = self.system.evaluate(
                 problem,
                 trial,
-                Request {
-                    costs: Costs::Scaled(s),
-                    values: Some(&mut self.f_trial),
-                    linearization: Some(&mut self.lin),
-                },
+                Request::full(s, &mut self.f_trial, &mut self.lin),
             );
             if accept.accepts(r.norm(), alpha) {
                 return Some((alpha, r));
@@ -390,11 +386,7 @@ impl Method for Newton {
             _ => self.system.evaluate(
                 problem,
                 iterate,
-                Request {
-                    costs: Costs::Scaled(s),
-                    values: Some(&mut self.f),
-                    linearization: Some(&mut self.lin),
-                },
+                Request::full(s, &mut self.f, &mut self.lin),
             ),
         };
         let merit0 = r0.norm();
