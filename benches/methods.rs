@@ -8,7 +8,7 @@
 mod problems;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use mfg::scheme::jacobian::{self, Layout, Linearization};
+use mfg::scheme::{Costs, Layout, Linearization, Request, System};
 use mfg::solve::gmres::GmresParams;
 use mfg::solve::spacetime::{Krylov, Preconditioner};
 use mfg::solve::{solve, Iterate};
@@ -60,18 +60,18 @@ fn newton_pieces(c: &mut Criterion) {
         let layout = Layout::new(problem);
         let it = Iterate::initial(problem);
         let mut lin = Linearization::new(problem);
-        let mut sc = jacobian::scratch(problem);
+        let mut system = System::new(problem);
         let mut f = vec![0.0; layout.len()];
         g.bench_function(BenchmarkId::new("evaluate+jacobian", name), |b| {
             b.iter(|| {
-                jacobian::evaluate(
+                system.evaluate(
                     problem,
-                    1.0,
-                    &it.u,
-                    &it.m,
-                    Some(&mut f),
-                    Some(&mut lin),
-                    &mut sc,
+                    &it,
+                    Request {
+                        costs: Costs::Scaled(1.0),
+                        values: Some(&mut f),
+                        linearization: Some(&mut lin),
+                    },
                 )
             })
         });

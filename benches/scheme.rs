@@ -73,10 +73,15 @@ fn sweeps(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("hjb", label(dim, n, nt)), &(), |b, _| {
             b.iter(|| {
                 u.clone_from(&it.u[0]);
-                scheme::hjb_sweep(
-                    &p, 0, &it.m, &sources, &mut u, &mut gens, &mut ws, &hjb, false,
-                )
-                .unwrap()
+                let sweep = scheme::HjbSweep {
+                    problem: &p,
+                    k: 0,
+                    m: &it.m,
+                    costs: &sources,
+                };
+                sweep
+                    .solve(&mut u, &mut gens, &mut ws, &hjb, false)
+                    .unwrap()
             })
         });
         let mut m = it.m[0].clone();

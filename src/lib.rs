@@ -8,7 +8,9 @@
 //! ```
 //!
 //! discretised by the monotone finite-difference scheme of Achdou and Capuzzo-Dolcetta, whose
-//! FP operator is the exact adjoint of the linearised HJB operator (see `docs`/MATH.md).
+//! FP operator is the exact adjoint of the linearised HJB operator. The repository's
+//! `docs/math.md` states the equations, sign conventions, the scheme and the exact solutions the
+//! tests check.
 //!
 //! # Example
 //!

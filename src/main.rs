@@ -227,11 +227,19 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 OutputSpec::stored(h.config_text.as_deref()?, format)?.snapshot_times
             });
             let names = saved.header.names();
+            // α^k needs the Hamiltonians: rebuilt from the stored configuration (a file of a
+            // problem built in code has none, and is drawn without arrows).
+            let controls: Option<Vec<_>> = saved.rebuild().ok().map(|(problem, _)| {
+                (0..names.len())
+                    .map(|k| saved.solution.controls(&problem, k))
+                    .collect()
+            });
             let view = View {
                 grid: &saved.header.grid,
                 time: &saved.header.time,
                 names: &names,
                 solution: &saved.solution,
+                controls: controls.as_deref(),
             };
             let options = PlotOptions {
                 size,
@@ -423,11 +431,15 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             .iter()
             .map(|p| p.name().to_string())
             .collect();
+        let controls: Vec<_> = (0..names.len())
+            .map(|k| solution.controls(&problem, k))
+            .collect();
         let view = View {
             grid: problem.grid(),
             time: problem.time(),
             names: &names,
             solution: &solution,
+            controls: Some(&controls),
         };
         let options = PlotOptions {
             size: a.size,

@@ -1,4 +1,4 @@
-//! MATH.md §4 case B: K = 2 populations with local log self- and cross-couplings,
+//! docs/math.md §6, case B: K = 2 populations with local log self- and cross-couplings,
 //! f^k = (q_k/2)(x - p_k)² + Σ_j κ_kj log m^j, g^k = (c_k/2)(x - pT_k)², H = |p|²/2, have the
 //! Gaussian solution m^k = N(μ_k, s_k), u^k = ½η_k x² - ψ_k x + χ_k, where (η, ψ, s, μ) solve a
 //! nonlinear two-point boundary-value problem. It is solved here to 1e-10 by shooting, then the

@@ -1,5 +1,5 @@
-//! MATH.md §4 case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB into
-//! the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
+//! docs/math.md §6, case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB
+//! into the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
 //! [0, 1) with g = cos(2πx) the exact φ is a Fourier series (coefficients from a 4096-point DFT
 //! of φ(T), spectrally exact), so the HJB solver alone can be checked against the exact u(0, ·).
 
@@ -65,18 +65,15 @@ fn hjb_error(nx: usize, nt: usize) -> f64 {
     let mut u = Field::filled(nt + 1, n, 0.0);
     let mut gens = vec![Generator::zeros(problem.grid()); nt];
     let mut ws = Workspace::new(problem.grid(), Default::default()).unwrap();
-    scheme::hjb_sweep(
-        &problem,
-        0,
-        &m,
-        &sources,
-        &mut u,
-        &mut gens,
-        &mut ws,
-        &HjbSettings::default(),
-        false,
-    )
-    .unwrap();
+    let sweep = scheme::HjbSweep {
+        problem: &problem,
+        k: 0,
+        m: &m,
+        costs: &sources,
+    };
+    sweep
+        .solve(&mut u, &mut gens, &mut ws, &HjbSettings::default(), false)
+        .unwrap();
     let xs: Vec<f64> = (0..n).map(|i| problem.grid().point(i)[0]).collect();
     let exact = exact_u0(&xs);
     u.level(0)

@@ -10,7 +10,7 @@ use crate::config::{Config, Format};
 use crate::field::Field;
 use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::Problem;
-use crate::solve::{Iterate, Solution, SolverSettings, StepStats, Termination};
+use crate::solve::{Iterate, Resume, Solution, SolverSettings, StepStats, Termination};
 use ::hdf5 as h5;
 use h5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
@@ -77,6 +77,8 @@ pub struct Run<'a> {
     pub history: &'a [StepStats],
     pub method: &'a str,
     pub state: RunState,
+    /// What ended the run, when the termination alone does not say.
+    pub detail: Option<&'a str>,
 }
 
 impl<'a> Run<'a> {
@@ -87,6 +89,7 @@ impl<'a> Run<'a> {
             history: &solution.history,
             method: &solution.method,
             state: RunState::Finished(solution.termination),
+            detail: solution.detail.as_deref(),
         }
     }
 
@@ -97,6 +100,7 @@ impl<'a> Run<'a> {
             history,
             method,
             state: RunState::InProgress,
+            detail: None,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct Header {
     /// Creation time, RFC 3339 UTC.
     pub created: String,
     pub title: Option<String>,
+    /// What ended the run, when the termination alone does not say (`termination_detail`).
+    pub detail: Option<String>,
     /// The configuration text the run was built from (absent for problems built in code).
     pub config_text: Option<String>,
     pub config_format: Option<Format>,
@@ -191,8 +197,11 @@ impl Saved {
     }
 
     /// The iterate and history to hand to [`crate::solve::solve_with`] to continue the run.
-    pub fn resume_state(&self) -> (Iterate, Vec<StepStats>) {
-        (self.solution.iterate.clone(), self.solution.history.clone())
+    pub fn resume_state(&self) -> Resume {
+        Resume {
+            iterate: self.solution.iterate.clone(),
+            history: self.solution.history.clone(),
+        }
     }
 }
 
@@ -323,6 +332,9 @@ fn write_file(
     attr_u64(path, &file, "dimension", grid.dim() as u64)?;
     attr_str(path, &file, "method", run.method)?;
     attr_str(path, &file, "termination", run.state.as_str())?;
+    if let Some(detail) = run.detail {
+        attr_str(path, &file, "termination_detail", detail)?;
+    }
     attr_u64(path, &file, "iterations", run.history.len() as u64)?;
     attr_f64(
         path,
@@ -390,6 +402,7 @@ fn write_file(
         iterate: run.iterate.clone(),
         history: Vec::new(),
         termination: Termination::Interrupted,
+        detail: None,
         method: String::new(),
     };
     for (k, p) in problem.populations().iter().enumerate() {
@@ -713,6 +726,7 @@ fn header_of(path: &Path, file: &h5::File, format_version: u32) -> Result<Header
         mfg_version: r.attr_str(file, "mfg_version")?,
         created: r.attr_str(file, "created")?,
         title: r.opt_str(file, "title")?,
+        detail: r.opt_str(file, "termination_detail")?,
         config_text: r.opt_str(file, "config")?,
         config_format,
         config_path: r.opt_str(file, "config_path")?,
@@ -752,6 +766,7 @@ pub fn read(path: impl AsRef<Path>) -> Result<Saved> {
         iterate: Iterate { u, m },
         history: header.history.clone(),
         termination,
+        detail: header.detail.clone(),
         method: header.method.clone(),
     };
     Ok(Saved { header, solution })

@@ -1,5 +1,6 @@
-//! The K-population mean field game of MATH.md §1, before discretisation choices of the solver:
-//! the grids, the populations (σ_k, H^k, V^k, g^k, m0^k) and the coupling f^k(x, m^1..m^K).
+//! The K-population mean field game of docs/math.md §1, before discretisation choices of the
+//! solver: the grids, the populations (σ_k, H^k, V^k, g^k, m0^k) and the coupling
+//! f^k(x, m^1..m^K).
 //!
 //! A [`Problem`] is built by a [`ProblemBuilder`], which owns the grid, samples every field on
 //! it, checks every value and normalises each m0^k to unit discrete mass; its fields are private,
