@@ -68,7 +68,7 @@ pub enum HamiltonianSpec {
         #[serde(default = "one")]
         cost: f64,
     },
-    /// Σ_a p_a²/(2 costs[a]).
+    /// Σ_a p_a²/(2 costs\[a\]).
     Anisotropic { costs: Vec<f64> },
     /// |p|^q/(q cost).
     Power {
