@@ -41,16 +41,21 @@
 //! ```
 //!
 //! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] →
-//! [`grid`], with [`error`] at the bottom. Above the core: [`io`] (HDF5 result files), [`plot`]
-//! (pictures) and [`observe`] (progress, checkpoints, Ctrl-C), which the core never imports.
+//! [`grid`], with [`error`] at the bottom. Above the core, which never imports them: `io` (HDF5
+//! result files, cargo feature `hdf5`), `plot` (pictures, feature `plot`) and [`observe`]
+//! (interruption; progress with feature `cli`, checkpoints with feature `hdf5`). All three
+//! features are on by default; `default-features = false` leaves the numerical core, which links
+//! no C library.
 
 pub mod config;
 pub mod error;
 pub mod expr;
 pub mod field;
 pub mod grid;
+#[cfg(feature = "hdf5")]
 pub mod io;
 pub mod observe;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod problem;
 pub mod scheme;

@@ -1,8 +1,11 @@
 //! The `mfg` command line: solve, check, plot, inspect.
 
+mod cli;
+
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
-use mfg::config::Config;
+use cli::output::OutputSpec;
+use mfg::config::{Config, Format};
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
@@ -179,6 +182,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .build()
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
+            OutputSpec::of(&cfg)
+                .with_context(|| format!("in {}", config.display()))
+                .map_err(invalid)?;
+            for n in cfg.notes() {
+                eprintln!("note: {n}");
+            }
             println!("{}: valid", config.display());
             println!("{}", problem.describe());
             Ok(0)
@@ -213,11 +222,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let read_seconds = start.elapsed().as_secs_f64();
             let start = Instant::now();
             let times = times.or_else(|| {
-                saved
-                    .header
-                    .config()
-                    .ok()
-                    .and_then(|c| c.spec.output.snapshot_times)
+                let h = &saved.header;
+                let format = h.config_format.unwrap_or(Format::Toml);
+                OutputSpec::stored(h.config_text.as_deref()?, format)?.snapshot_times
             });
             let names = saved.header.names();
             // α^k needs the Hamiltonians: rebuilt from the stored configuration (a file of a
@@ -300,11 +307,14 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         .build()
         .with_context(|| format!("in {}", origin.display()))
         .map_err(invalid)?;
+    let output = OutputSpec::of(&cfg)
+        .with_context(|| format!("in {}", origin.display()))
+        .map_err(invalid)?;
+    for n in cfg.notes() {
+        note(&format!("note: {n}"));
+    }
     let out = a.out.clone().or_else(|| a.resume.clone());
-    let every = a
-        .checkpoint_every
-        .or(cfg.spec.output.checkpoint_every)
-        .unwrap_or(0);
+    let every = a.checkpoint_every.or(output.checkpoint_every).unwrap_or(0);
     if a.checkpoint_every.unwrap_or(0) > 0 && out.is_none() {
         return Err(invalid(anyhow!(
             "--checkpoint-every needs --out FILE to write the checkpoints to"
@@ -347,7 +357,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         None => None,
     };
     let options = WriteOptions {
-        compression: cfg.spec.output.deflate_level(),
+        compression: output.deflate_level(),
     };
     let method_name = settings
         .build(&problem)
@@ -433,7 +443,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         };
         let options = PlotOptions {
             size: a.size,
-            times: cfg.spec.output.snapshot_times.clone(),
+            times: output.snapshot_times.clone(),
             ..PlotOptions::default()
         };
         let written = plot::render_all(&view, dir, &options).map_err(failure)?;

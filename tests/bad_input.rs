@@ -134,6 +134,7 @@ fn library_api_rejects_the_same_inputs() {
         .contains("grid.x.n"));
 }
 
+#[cfg(feature = "cli")]
 #[test]
 fn cli_check_reports_the_field_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,6 +159,7 @@ fn cli_check_reports_the_field_and_exits_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(".toml"));
 }
 
+#[cfg(feature = "cli")]
 #[cfg(unix)]
 #[test]
 fn a_closed_stdout_pipe_is_not_a_panic() {

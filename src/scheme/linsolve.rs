@@ -76,7 +76,7 @@ impl std::str::FromStr for LinearSolver {
             "direct" => Ok(LinearSolver::Direct),
             "iterative" => Ok(LinearSolver::Iterative),
             _ => Err(Error::invalid(
-                "solver.linear_solver",
+                "solver.linear.step_solver",
                 format!("{s:?}: expected one of auto, direct, iterative"),
             )),
         }

@@ -53,19 +53,19 @@ impl AndersonSettings {
     pub fn validate(&self) -> Result<()> {
         if !(self.mixing > 0.0 && self.mixing <= 1.0) {
             return Err(Error::invalid(
-                "solver.anderson_mixing",
+                "solver.anderson.mixing",
                 format!("{}: β must lie in (0, 1]", self.mixing),
             ));
         }
         if !(self.relaxation > 0.0 && self.relaxation <= 1.0) {
             return Err(Error::invalid(
-                "solver.relaxation",
+                "solver.anderson.relaxation",
                 format!("{}: θ must lie in (0, 1]", self.relaxation),
             ));
         }
         if self.restart_factor.is_nan() || self.restart_factor <= 1.0 {
             return Err(Error::invalid(
-                "solver.anderson_restart",
+                "solver.anderson.restart_factor",
                 format!("{}: must exceed 1", self.restart_factor),
             ));
         }

@@ -27,10 +27,11 @@ impl Relaxation {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks θ ∈ (0, 1]; the error names `solver.picard.relaxation`.
+    pub fn validate(&self) -> Result<()> {
         match *self {
             Relaxation::Fixed(t) if !(t > 0.0 && t <= 1.0) => Err(Error::invalid(
-                "solver.relaxation",
+                "solver.picard.relaxation",
                 format!("{t}: θ must lie in (0, 1]"),
             )),
             _ => Ok(()),

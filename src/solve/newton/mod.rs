@@ -179,7 +179,7 @@ impl NewtonSettings {
             if ok {
                 Ok(())
             } else {
-                Err(Error::invalid(format!("solver.{key}"), why))
+                Err(Error::invalid(format!("solver.newton.{key}"), why))
             }
         };
         check(
@@ -204,7 +204,7 @@ impl NewtonSettings {
         )?;
         check(
             self.picard_relaxation > 0.0 && self.picard_relaxation <= 1.0,
-            "relaxation",
+            "fallback_relaxation",
             format!("{}: θ must lie in (0, 1]", self.picard_relaxation),
         )?;
         check(
