@@ -8,7 +8,7 @@
 mod problems;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use mfg::scheme::jacobian::{self, Layout, Linearization};
+use mfg::scheme::{Costs, Layout, Linearization, Request, System};
 use mfg::solve::gmres::GmresParams;
 use mfg::solve::spacetime::{Krylov, Preconditioner};
 use mfg::solve::{solve, Iterate};
@@ -60,18 +60,18 @@ fn newton_pieces(c: &mut Criterion) {
         let layout = Layout::new(problem);
         let it = Iterate::initial(problem);
         let mut lin = Linearization::new(problem);
-        let mut sc = jacobian::scratch(problem);
+        let mut system = System::new(problem);
         let mut f = vec![0.0; layout.len()];
         g.bench_function(BenchmarkId::new("evaluate+jacobian", name), |b| {
             b.iter(|| {
-                jacobian::evaluate(
+                system.evaluate(
                     problem,
-                    1.0,
-                    &it.u,
-                    &it.m,
-                    Some(&mut f),
-                    Some(&mut lin),
-                    &mut sc,
+                    &it,
+                    Request {
+                        costs: Costs::Scaled(1.0),
+                        values: Some(&mut f),
+                        linearization: Some(&mut lin),
+                    },
                 )
             })
         });
@@ -86,8 +86,8 @@ fn newton_pieces(c: &mut Criterion) {
         let tol = 1e-6 * f.iter().map(|v| v * v).sum::<f64>().sqrt();
         g.bench_function(BenchmarkId::new("refresh+gmres-1e-6", name), |b| {
             b.iter(|| {
-                kr.refresh(&problem.grid, &lin).unwrap();
-                kr.solve(&problem.grid, &lin, &f, &mut d, tol, None)
+                kr.refresh(problem.grid(), &lin).unwrap();
+                kr.solve(problem.grid(), &lin, &f, &mut d, tol, None)
                     .unwrap()
                     .iterations
             })

@@ -17,23 +17,25 @@ fn problem(dim: usize, n: usize, nt: usize) -> Problem {
     } else {
         Grid::new_2d(axis, axis).unwrap()
     };
-    let pops = (0..2)
-        .map(|k| {
-            let c = if k == 0 { -0.5 } else { 0.5 };
-            Population::new(&grid, format!("p{k}"), 0.5, Quadratic::new(1.0 + k as f64))
-                .with_initial(&grid, move |x| {
-                    (-x.iter().map(|v| (v - c).powi(2)).sum::<f64>() * 8.0).exp()
-                })
-                .with_potential(&grid, move |x| {
-                    0.5 * x.iter().map(|v| (v + c).powi(2)).sum::<f64>()
-                })
-                .with_terminal(&grid, move |x| {
-                    x.iter().map(|v| (v + c).powi(2)).sum::<f64>()
-                })
-        })
-        .collect();
     let kappa = Log::from_rows(&[vec![0.1, 0.05], vec![0.05, 0.1]]);
-    Problem::new(grid, TimeGrid::new(1.0, nt).unwrap(), pops, Box::new(kappa)).unwrap()
+    (0..2)
+        .fold(
+            Problem::builder(grid, TimeGrid::new(1.0, nt).unwrap()),
+            |b, k| {
+                let c = if k == 0 { -0.5 } else { 0.5 };
+                b.population(
+                    Population::builder(format!("p{k}"), 0.5, Quadratic::new(1.0 + k as f64))
+                        .initial(move |x| {
+                            (-x.iter().map(|v| (v - c).powi(2)).sum::<f64>() * 8.0).exp()
+                        })
+                        .potential(move |x| 0.5 * x.iter().map(|v| (v + c).powi(2)).sum::<f64>())
+                        .terminal(move |x| x.iter().map(|v| (v + c).powi(2)).sum::<f64>()),
+                )
+            },
+        )
+        .coupling(kappa)
+        .build()
+        .unwrap()
 }
 
 fn sizes() -> Vec<(usize, usize, usize)> {
@@ -61,20 +63,25 @@ fn sweeps(c: &mut Criterion) {
     for (dim, n, nt) in sizes() {
         let p = problem(dim, n, nt);
         let it = Iterate::initial(&p);
-        let len = p.grid.len();
+        let len = p.grid().len();
         let mut sources = Field::filled(nt, len, 0.0);
         scheme::running_costs(&p, 0, &it.m, &mut sources);
-        let mut ws = Workspace::new(&p.grid, Default::default()).unwrap();
-        let mut gens = vec![Generator::zeros(&p.grid); nt];
+        let mut ws = Workspace::new(p.grid(), Default::default()).unwrap();
+        let mut gens = vec![Generator::zeros(p.grid()); nt];
         let mut u = it.u[0].clone();
         let hjb = HjbSettings::default();
         group.bench_with_input(BenchmarkId::new("hjb", label(dim, n, nt)), &(), |b, _| {
             b.iter(|| {
                 u.clone_from(&it.u[0]);
-                scheme::hjb_sweep(
-                    &p, 0, &it.m, &sources, &mut u, &mut gens, &mut ws, &hjb, false,
-                )
-                .unwrap()
+                let sweep = scheme::HjbSweep {
+                    problem: &p,
+                    k: 0,
+                    m: &it.m,
+                    costs: &sources,
+                };
+                sweep
+                    .solve(&mut u, &mut gens, &mut ws, &hjb, false)
+                    .unwrap()
             })
         });
         let mut m = it.m[0].clone();

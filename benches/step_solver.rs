@@ -4,9 +4,9 @@
 //! path are printed to stderr.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use mfg::grid::{Axis, Boundary, Grid};
+use mfg::grid::{Axis, Boundary, Grid, TimeGrid};
 use mfg::problem::hamiltonian::Quadratic;
-use mfg::problem::Population;
+use mfg::problem::{Population, Problem};
 use mfg::scheme::generator::evaluate_level;
 use mfg::scheme::linsolve::IterativeSettings;
 use mfg::scheme::{Generator, StepSolver};
@@ -22,11 +22,15 @@ fn setup(n: usize) -> (Grid, Generator, Vec<f64>, Vec<f64>) {
             + 0.3 * (12.6 * p[1] + 1.0).sin()
             - 2.0 * (p[0] - 0.9).powi(2)
     });
-    let pop = Population::new(&grid, "b", 0.25, Quadratic::new(1.0));
+    let problem = Problem::builder(grid.clone(), TimeGrid::new(1.0, 1).unwrap())
+        .population(Population::builder("b", 0.25, Quadratic::new(1.0)))
+        .build()
+        .unwrap();
+    let pop = problem.population(0);
     let m = vec![1.0; grid.len()];
     let mut ham = vec![0.0; grid.len()];
     let mut gen = Generator::zeros(&grid);
-    evaluate_level(&grid, &pop, &u, &[&m], &mut ham, &mut gen);
+    evaluate_level(&grid, pop, &u, &[&m], &mut ham, &mut gen);
     // A Newton right-hand side (mixed signs) and an FP one (a density over Δt, ≥ 0).
     let b_hjb = grid.sample(|p| (9.0 * p[0]).sin() * (1.0 + p[1]));
     let b_fp = grid.sample(|p| {

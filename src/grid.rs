@@ -2,7 +2,7 @@
 //!
 //! Nodes are cell centres: on an axis [a, b] with N nodes, h = (b - a)/N and x_i = a + (i + ½)h.
 //! With that choice the discrete mass Σ_i m_i h^d is the midpoint rule for ∫ m dx, and both
-//! boundary kinds of MATH.md §2 take a uniform form:
+//! boundary kinds of docs/math.md §2 take a uniform form:
 //! - periodic: node N-1 neighbours node 0;
 //! - reflecting (no flux, Neumann): the ghost value beyond the wall equals the boundary node's
 //!   value, so the one-sided difference across the wall is zero and no transition crosses it.

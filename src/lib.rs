@@ -8,7 +8,9 @@
 //! ```
 //!
 //! discretised by the monotone finite-difference scheme of Achdou and Capuzzo-Dolcetta, whose
-//! FP operator is the exact adjoint of the linearised HJB operator (see `docs`/MATH.md).
+//! FP operator is the exact adjoint of the linearised HJB operator. The repository's
+//! `docs/math.md` states the equations, sign conventions, the scheme and the exact solutions the
+//! tests check.
 //!
 //! # Example
 //!
@@ -20,13 +22,18 @@
 //! use mfg::{Boundary, Grid, Population, Problem, SolverSettings, Termination, TimeGrid};
 //!
 //! let grid = Grid::new_1d(-2.0, 2.0, 101, Boundary::Reflecting)?;
-//! let a = Population::new(&grid, "a", 0.4, Quadratic::new(1.0))
-//!     .with_initial(&grid, |x| (-(x[0] + 0.5).powi(2) / 0.05).exp())
-//!     .with_terminal(&grid, |x| (x[0] - 1.0).powi(2));
-//! let b = Population::new(&grid, "b", 0.3, Quadratic::new(3.0))
-//!     .with_initial(&grid, |x| (-(x[0] - 0.5).powi(2) / 0.05).exp());
-//! let coupling = Log::from_rows(&[vec![0.1, 0.05], vec![0.05, 0.1]]);
-//! let problem = Problem::new(grid, TimeGrid::new(1.0, 50)?, vec![a, b], Box::new(coupling))?;
+//! let problem = Problem::builder(grid, TimeGrid::new(1.0, 50)?)
+//!     .population(
+//!         Population::builder("a", 0.4, Quadratic::new(1.0))
+//!             .initial(|x| (-(x[0] + 0.5).powi(2) / 0.05).exp())
+//!             .terminal(|x| (x[0] - 1.0).powi(2)),
+//!     )
+//!     .population(
+//!         Population::builder("b", 0.3, Quadratic::new(3.0))
+//!             .initial(|x| (-(x[0] - 0.5).powi(2) / 0.05).exp()),
+//!     )
+//!     .coupling(Log::from_rows(&[vec![0.1, 0.05], vec![0.05, 0.1]]))
+//!     .build()?;
 //! let solution = mfg::solve(&problem, &SolverSettings::default())?;
 //! assert_eq!(solution.termination, Termination::Converged);
 //! # Ok(())
@@ -34,8 +41,11 @@
 //! ```
 //!
 //! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] →
-//! [`grid`], with [`error`] at the bottom. Above the core: [`io`] (HDF5 result files), [`plot`]
-//! (pictures) and [`observe`] (progress, checkpoints, Ctrl-C), which the core never imports.
+//! [`grid`], with [`error`] at the bottom. Above the core, which never imports them: `io` (HDF5
+//! result files, cargo feature `hdf5`), `plot` (pictures, feature `plot`) and [`observe`]
+//! (interruption; progress with feature `cli`, checkpoints with feature `hdf5`). All three
+//! features are on by default; `default-features = false` leaves the numerical core, which links
+//! no C library.
 //! [`rl`] (the discrete game of a problem, OpenSpiel's benchmark games, exact learning and
 //! exploitability) builds on the core and needs none of those.
 
@@ -44,8 +54,10 @@ pub mod error;
 pub mod expr;
 pub mod field;
 pub mod grid;
+#[cfg(feature = "hdf5")]
 pub mod io;
 pub mod observe;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod problem;
 pub mod rl;

@@ -1,8 +1,11 @@
 //! The `mfg` command line: solve, check, plot, inspect.
 
+mod cli;
+
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
-use mfg::config::Config;
+use cli::output::OutputSpec;
+use mfg::config::{Config, Format};
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
@@ -179,6 +182,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .build()
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
+            OutputSpec::of(&cfg)
+                .with_context(|| format!("in {}", config.display()))
+                .map_err(invalid)?;
+            for n in cfg.notes() {
+                eprintln!("note: {n}");
+            }
             println!("{}: valid", config.display());
             println!("{}", problem.describe());
             Ok(0)
@@ -213,18 +222,24 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let read_seconds = start.elapsed().as_secs_f64();
             let start = Instant::now();
             let times = times.or_else(|| {
-                saved
-                    .header
-                    .config()
-                    .ok()
-                    .and_then(|c| c.spec.output.snapshot_times)
+                let h = &saved.header;
+                let format = h.config_format.unwrap_or(Format::Toml);
+                OutputSpec::stored(h.config_text.as_deref()?, format)?.snapshot_times
             });
             let names = saved.header.names();
+            // α^k needs the Hamiltonians: rebuilt from the stored configuration (a file of a
+            // problem built in code has none, and is drawn without arrows).
+            let controls: Option<Vec<_>> = saved.rebuild().ok().map(|(problem, _)| {
+                (0..names.len())
+                    .map(|k| saved.solution.controls(&problem, k))
+                    .collect()
+            });
             let view = View {
                 grid: &saved.header.grid,
                 time: &saved.header.time,
                 names: &names,
                 solution: &saved.solution,
+                controls: controls.as_deref(),
             };
             let options = PlotOptions {
                 size,
@@ -292,11 +307,14 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         .build()
         .with_context(|| format!("in {}", origin.display()))
         .map_err(invalid)?;
+    let output = OutputSpec::of(&cfg)
+        .with_context(|| format!("in {}", origin.display()))
+        .map_err(invalid)?;
+    for n in cfg.notes() {
+        note(&format!("note: {n}"));
+    }
     let out = a.out.clone().or_else(|| a.resume.clone());
-    let every = a
-        .checkpoint_every
-        .or(cfg.spec.output.checkpoint_every)
-        .unwrap_or(0);
+    let every = a.checkpoint_every.or(output.checkpoint_every).unwrap_or(0);
     if a.checkpoint_every.unwrap_or(0) > 0 && out.is_none() {
         return Err(invalid(anyhow!(
             "--checkpoint-every needs --out FILE to write the checkpoints to"
@@ -339,7 +357,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         None => None,
     };
     let options = WriteOptions {
-        compression: cfg.spec.output.deflate_level(),
+        compression: output.deflate_level(),
     };
     let method_name = settings
         .build(&problem)
@@ -408,16 +426,24 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     }
     if let Some(dir) = &a.plots {
         let start = Instant::now();
-        let names: Vec<String> = problem.populations.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<String> = problem
+            .populations()
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect();
+        let controls: Vec<_> = (0..names.len())
+            .map(|k| solution.controls(&problem, k))
+            .collect();
         let view = View {
-            grid: &problem.grid,
-            time: &problem.time,
+            grid: problem.grid(),
+            time: problem.time(),
             names: &names,
             solution: &solution,
+            controls: Some(&controls),
         };
         let options = PlotOptions {
             size: a.size,
-            times: cfg.spec.output.snapshot_times.clone(),
+            times: output.snapshot_times.clone(),
             ..PlotOptions::default()
         };
         let written = plot::render_all(&view, dir, &options).map_err(failure)?;
@@ -486,7 +512,7 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
         "final residual {:.3e} (HJB {:.3e}, FP {:.3e}); last change: u {:.3e}, m {:.3e}",
         last.residual, last.residual_hjb, last.residual_fp, last.delta_u, last.delta_m
     );
-    for (k, p) in problem.populations.iter().enumerate() {
+    for (k, p) in problem.populations().iter().enumerate() {
         let mass = solution.mass(problem, k);
         let drift = mass.iter().map(|v| (v - mass[0]).abs()).fold(0.0, f64::max);
         let min_m = solution.iterate.m[k]
@@ -495,7 +521,7 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
             .fold(f64::INFINITY, |a, &v| a.min(v));
         println!(
             "  {:<16} mass {:.15} (max drift over time {:.1e}), min m {:.1e}",
-            p.name,
+            p.name(),
             mass.last().copied().unwrap_or(f64::NAN),
             drift,
             min_m

@@ -2,7 +2,6 @@
 //! file, from the library API and from the command line (exit code 2).
 
 use mfg::config::Config;
-use mfg::problem::coupling::Sum;
 use mfg::problem::hamiltonian::Quadratic;
 use mfg::{Boundary, Grid, Population, Problem, TimeGrid};
 
@@ -110,11 +109,12 @@ fn library_api_rejects_the_same_inputs() {
     let grid = Grid::new_1d(0.0, 1.0, 10, Boundary::Reflecting).unwrap();
     let time = TimeGrid::new(1.0, 5).unwrap();
     let make = |sigma: f64, init: f64| {
-        vec![Population::new(&grid, "a", sigma, Quadratic::new(1.0))
-            .with_initial(&grid, move |_| init)]
+        Population::builder("a", sigma, Quadratic::new(1.0)).initial(move |_| init)
     };
-    let err = |pops| {
-        Problem::new(grid.clone(), time, pops, Box::new(Sum::default()))
+    let err = |pop| {
+        Problem::builder(grid.clone(), time)
+            .population(pop)
+            .build()
             .unwrap_err()
             .to_string()
     };
@@ -122,7 +122,7 @@ fn library_api_rejects_the_same_inputs() {
     assert!(err(make(1.0, -1.0)).contains("negative density"));
     assert!(err(make(1.0, 0.0)).contains("mass 0"));
     assert!(err(make(1.0, f64::NAN)).contains("NaN"));
-    let e = Problem::new(grid.clone(), time, vec![], Box::new(Sum::default())).unwrap_err();
+    let e = Problem::builder(grid.clone(), time).build().unwrap_err();
     assert!(e.to_string().contains("population"), "{e}");
     assert!(TimeGrid::new(-1.0, 5)
         .unwrap_err()
@@ -134,6 +134,7 @@ fn library_api_rejects_the_same_inputs() {
         .contains("grid.x.n"));
 }
 
+#[cfg(feature = "cli")]
 #[test]
 fn cli_check_reports_the_field_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,6 +159,7 @@ fn cli_check_reports_the_field_and_exits_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(".toml"));
 }
 
+#[cfg(feature = "cli")]
 #[cfg(unix)]
 #[test]
 fn a_closed_stdout_pipe_is_not_a_panic() {

@@ -62,11 +62,12 @@ terminal = {{ profile = "quadratic", center = -0.5, weight = 2.0 }}
 [coupling]
 log = [[0.1, 0.05], [0.05, 0.1]]
 [solver]
-relaxation = {relaxation}
 max_iterations = {max_it}
 tol_u = {tol:e}
 tol_m = {tol:e}
 tol_residual = {tol:e}
+[solver.picard]
+relaxation = {relaxation}
 "#
     );
     let path = dir.join(name);

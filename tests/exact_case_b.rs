@@ -1,4 +1,4 @@
-//! MATH.md §4 case B: K = 2 populations with local log self- and cross-couplings,
+//! docs/math.md §6, case B: K = 2 populations with local log self- and cross-couplings,
 //! f^k = (q_k/2)(x - p_k)² + Σ_j κ_kj log m^j, g^k = (c_k/2)(x - pT_k)², H = |p|²/2, have the
 //! Gaussian solution m^k = N(μ_k, s_k), u^k = ½η_k x² - ψ_k x + χ_k, where (η, ψ, s, μ) solve a
 //! nonlinear two-point boundary-value problem. It is solved here to 1e-10 by shooting, then the
@@ -102,16 +102,19 @@ struct Errors {
 fn solve_on(nx: usize, nt: usize, s_t: [f64; 2], mu_t: [f64; 2]) -> Errors {
     let grid = Grid::new_1d(-L, L, nx, Boundary::Reflecting).unwrap();
     let time = TimeGrid::new(T, nt).unwrap();
-    let pops = (0..2)
-        .map(|k| {
-            Population::new(&grid, format!("p{k}"), SIGMA[k], Quadratic::new(1.0))
-                .with_initial(&grid, |x| (-(x[0] - MU0[k]).powi(2) / (2.0 * S0[k])).exp())
-                .with_potential(&grid, |x| 0.5 * Q[k] * (x[0] - P[k]).powi(2))
-                .with_terminal(&grid, |x| 0.5 * C[k] * (x[0] - PT[k]).powi(2))
-        })
-        .collect();
     let kappa: Vec<Vec<f64>> = KAPPA.iter().map(|r| r.to_vec()).collect();
-    let problem = Problem::new(grid, time, pops, Box::new(Log::from_rows(&kappa))).unwrap();
+    let problem = (0..2)
+        .fold(Problem::builder(grid, time), |b, k| {
+            b.population(
+                Population::builder(format!("p{k}"), SIGMA[k], Quadratic::new(1.0))
+                    .initial(move |x| (-(x[0] - MU0[k]).powi(2) / (2.0 * S0[k])).exp())
+                    .potential(move |x| 0.5 * Q[k] * (x[0] - P[k]).powi(2))
+                    .terminal(move |x| 0.5 * C[k] * (x[0] - PT[k]).powi(2)),
+            )
+        })
+        .coupling(Log::from_rows(&kappa))
+        .build()
+        .unwrap();
     let settings = SolverSettings {
         method: MethodKind::Picard(Relaxation::Fixed(0.7)),
         stopping: Stopping {
@@ -125,7 +128,7 @@ fn solve_on(nx: usize, nt: usize, s_t: [f64; 2], mu_t: [f64; 2]) -> Errors {
     };
     let sol = mfg::solve(&problem, &settings).unwrap();
     assert_eq!(sol.termination, Termination::Converged, "{nx}x{nt}");
-    let grid = &problem.grid;
+    let grid = &problem.grid();
     let h = grid.h(0);
     let mut e = Errors {
         mean: [0.0; 2],

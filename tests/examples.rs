@@ -21,7 +21,7 @@ fn every_shipped_example_solves_on_a_coarse_grid() {
         let (fine, _) = cfg
             .build()
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let two_d = fine.grid.dim() == 2;
+        let two_d = fine.grid().dim() == 2;
         let spec =
             cfg.spec
                 .clone()

@@ -1,11 +1,10 @@
-//! MATH.md §4 case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB into
-//! the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
+//! docs/math.md §6, case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB
+//! into the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
 //! [0, 1) with g = cos(2πx) the exact φ is a Fourier series (coefficients from a 4096-point DFT
 //! of φ(T), spectrally exact), so the HJB solver alone can be checked against the exact u(0, ·).
 
 mod common;
 
-use mfg::problem::coupling::Sum;
 use mfg::problem::hamiltonian::Quadratic;
 use mfg::scheme::{self, Generator, HjbSettings, Workspace};
 use mfg::{Boundary, Field, Grid, Population, Problem, TimeGrid};
@@ -49,38 +48,33 @@ fn exact_u0(xs: &[f64]) -> Vec<f64> {
 fn hjb_error(nx: usize, nt: usize) -> f64 {
     let grid = Grid::new_1d(0.0, 1.0, nx, Boundary::Periodic).unwrap();
     let sigma = (2.0 * NU).sqrt();
-    let pop = Population::new(&grid, "a", sigma, Quadratic::new(1.0))
-        .with_terminal(&grid, |x| (2.0 * PI * x[0]).cos());
-    let problem = Problem::new(
-        grid,
-        TimeGrid::new(T, nt).unwrap(),
-        vec![pop],
-        Box::new(Sum::default()),
-    )
-    .unwrap();
-    let n = problem.grid.len();
+    let problem = Problem::builder(grid, TimeGrid::new(T, nt).unwrap())
+        .population(
+            Population::builder("a", sigma, Quadratic::new(1.0))
+                .terminal(|x| (2.0 * PI * x[0]).cos()),
+        )
+        .build()
+        .unwrap();
+    let n = problem.grid().len();
     let m = vec![Field::constant_in_time(
         nt + 1,
-        &problem.populations[0].initial,
+        problem.population(0).initial(),
     )];
     let mut sources = Field::filled(nt, n, 0.0);
     scheme::running_costs(&problem, 0, &m, &mut sources);
     let mut u = Field::filled(nt + 1, n, 0.0);
-    let mut gens = vec![Generator::zeros(&problem.grid); nt];
-    let mut ws = Workspace::new(&problem.grid, Default::default()).unwrap();
-    scheme::hjb_sweep(
-        &problem,
-        0,
-        &m,
-        &sources,
-        &mut u,
-        &mut gens,
-        &mut ws,
-        &HjbSettings::default(),
-        false,
-    )
-    .unwrap();
-    let xs: Vec<f64> = (0..n).map(|i| problem.grid.point(i)[0]).collect();
+    let mut gens = vec![Generator::zeros(problem.grid()); nt];
+    let mut ws = Workspace::new(problem.grid(), Default::default()).unwrap();
+    let sweep = scheme::HjbSweep {
+        problem: &problem,
+        k: 0,
+        m: &m,
+        costs: &sources,
+    };
+    sweep
+        .solve(&mut u, &mut gens, &mut ws, &HjbSettings::default(), false)
+        .unwrap();
+    let xs: Vec<f64> = (0..n).map(|i| problem.grid().point(i)[0]).collect();
     let exact = exact_u0(&xs);
     u.level(0)
         .iter()

@@ -1,11 +1,13 @@
-//! Invariants of the scheme (MATH.md §2): mass conservation to round-off and positivity of the
+//! Invariants of the scheme (docs/math.md §3): mass conservation to round-off and positivity of the
 //! FP step in 1D and 2D, the FP operator equal to the transpose of the HJB step Jacobian, the
 //! Newton Jacobian equal to the derivative of the HJB residual, the structure-aware 1D solvers
 //! equal to the general sparse LU, and K decoupled populations equal to K single solves.
 
 use mfg::problem::coupling::{Linear, Log, Power, Sum};
 use mfg::problem::hamiltonian::{Anisotropic, Power as PowerH, Quadratic};
-use mfg::scheme::{self, generator, Generator, StepSolver, Workspace};
+use mfg::scheme::{
+    self, generator, Generator, HjbStep, HjbSweep, StepBuffers, StepSolver, Workspace,
+};
 use mfg::solve::{MethodKind, Relaxation, Stopping};
 use mfg::{Axis, Boundary, Field, Grid, Population, Problem, SolverSettings, TimeGrid};
 
@@ -22,32 +24,28 @@ fn settings(max_iterations: usize, theta: f64) -> SolverSettings {
 
 fn two_population_problem(grid: Grid, nt: usize) -> Problem {
     let d = grid.dim();
-    let a = Population::new(&grid, "a", 0.4, Quadratic::new(1.0))
-        .with_initial(&grid, |x| (-(x[0] - 0.3).powi(2) * 20.0).exp())
-        .with_terminal(&grid, |x| (x[0] - 0.8).powi(2))
-        .with_potential(&grid, |x| if d == 2 { x[1] * x[1] } else { 0.0 });
+    let a = Population::builder("a", 0.4, Quadratic::new(1.0))
+        .initial(|x| (-(x[0] - 0.3).powi(2) * 20.0).exp())
+        .terminal(|x| (x[0] - 0.8).powi(2))
+        .potential(move |x| if d == 2 { x[1] * x[1] } else { 0.0 });
     let hb: Box<dyn mfg::problem::Hamiltonian> = if d == 2 {
         Box::new(Anisotropic::new(vec![1.0, 3.0]))
     } else {
         Box::new(PowerH::new(1.6, 1.5))
     };
-    let b = Population {
-        hamiltonian: hb,
-        ..Population::new(&grid, "b", 0.3, Quadratic::new(1.0))
-            .with_initial(&grid, |x| (-(x[0] - 0.7).powi(2) * 30.0).exp() + 1e-3)
-            .with_terminal(&grid, |x| (x[0] - 0.1).powi(2))
-    };
+    let b = Population::boxed_builder("b", 0.3, hb)
+        .initial(|x| (-(x[0] - 0.7).powi(2) * 30.0).exp() + 1e-3)
+        .terminal(|x| (x[0] - 0.1).powi(2));
     let coupling = Sum(vec![
         Box::new(Linear::from_rows(&[vec![0.5, 1.0], vec![1.0, 0.5]])),
         Box::new(Log::diagonal(&[0.05, 0.05])),
     ]);
-    Problem::new(
-        grid,
-        TimeGrid::new(0.5, nt).unwrap(),
-        vec![a, b],
-        Box::new(coupling),
-    )
-    .unwrap()
+    Problem::builder(grid, TimeGrid::new(0.5, nt).unwrap())
+        .population(a)
+        .population(b)
+        .coupling(coupling)
+        .build()
+        .unwrap()
 }
 
 fn check_mass_and_positivity(problem: &Problem, iterations: usize) {
@@ -94,7 +92,7 @@ fn mass_and_positivity_2d() {
 
 /// A generator Q(u) for a rough u on `grid` (population "b" of the test problem).
 fn generator_for(problem: &Problem, seed: u64) -> (Generator, Vec<f64>) {
-    let grid = &problem.grid;
+    let grid = &problem.grid();
     let mut state = seed;
     let mut rnd = move || {
         state = state
@@ -109,14 +107,7 @@ fn generator_for(problem: &Problem, seed: u64) -> (Generator, Vec<f64>) {
     let m_all: Vec<&[f64]> = m.iter().map(|v| v.as_slice()).collect();
     let mut gen = Generator::zeros(grid);
     let mut ham = vec![0.0; grid.len()];
-    generator::evaluate_level(
-        grid,
-        &problem.populations[1],
-        &u,
-        &m_all,
-        &mut ham,
-        &mut gen,
-    );
+    generator::evaluate_level(grid, problem.population(1), &u, &m_all, &mut ham, &mut gen);
     (gen, u)
 }
 
@@ -149,7 +140,7 @@ fn fp_operator_is_the_transpose_of_the_hjb_jacobian() {
     let dt = 0.01;
     for grid in grids() {
         let problem = two_population_problem(grid, 4);
-        let grid = &problem.grid;
+        let grid = &problem.grid();
         let n = grid.len();
         let (gen, _) = generator_for(&problem, 7);
         // HJB step Jacobian J v = v/Δt - Q v; FP operator A m = m/Δt - Qᵀ m.
@@ -206,19 +197,31 @@ fn newton_jacobian_is_the_derivative_of_the_hjb_residual() {
     let dt = 0.02;
     for grid in grids() {
         let problem = two_population_problem(grid, 4);
-        let grid = &problem.grid;
+        let grid = &problem.grid();
         let n = grid.len();
         let (_, u) = generator_for(&problem, 11);
         let u_next: Vec<f64> = u.iter().map(|v| 0.5 * v).collect();
         let m: Vec<Vec<f64>> = vec![vec![0.8; n], vec![1.2; n]];
         let m_all: Vec<&[f64]> = m.iter().map(|v| v.as_slice()).collect();
         let source = vec![0.3; n];
-        let pop = &problem.populations[1];
-        let (mut ham, mut res, mut gen) = (vec![0.0; n], vec![0.0; n], Generator::zeros(grid));
-        let residual = |u: &[f64], res: &mut [f64], gen: &mut Generator, ham: &mut [f64]| {
-            scheme::hjb_step_residual(grid, pop, dt, u, &u_next, &m_all, &source, ham, res, gen);
+        let step = HjbStep {
+            grid,
+            population: problem.population(1),
+            k: 1,
+            n: 0,
+            dt,
+            u_next: &u_next,
+            densities: &m_all,
+            cost: &source,
         };
-        residual(&u, &mut res, &mut gen, &mut ham);
+        let mut buf = StepBuffers::new(grid);
+        let mut gen = Generator::zeros(grid);
+        let mut residual = |u: &[f64], res: &mut [f64], gen: &mut Generator| {
+            step.residual(u, &mut buf, gen);
+            res.copy_from_slice(buf.residual());
+        };
+        let mut res = vec![0.0; n];
+        residual(&u, &mut res, &mut gen);
         let jac = dense(n, |v, out| {
             gen.apply(grid, v, out);
             out.iter_mut().zip(v).for_each(|(o, x)| *o = x / dt - *o);
@@ -229,10 +232,10 @@ fn newton_jacobian_is_the_derivative_of_the_hjb_residual() {
         for j in 0..n {
             let mut up = u.clone();
             up[j] += eps;
-            residual(&up, &mut rp, &mut g2, &mut ham);
+            residual(&up, &mut rp, &mut g2);
             let mut um = u.clone();
             um[j] -= eps;
-            residual(&um, &mut rm, &mut g2, &mut ham);
+            residual(&um, &mut rm, &mut g2);
             for i in 0..n {
                 let fd = (rp[i] - rm[i]) / (2.0 * eps);
                 let scale = jac[j][i].abs().max(1.0 / dt);
@@ -250,7 +253,7 @@ fn newton_jacobian_is_the_derivative_of_the_hjb_residual() {
 fn structure_aware_1d_solvers_match_sparse_lu() {
     for grid in grids().into_iter().filter(|g| g.dim() == 1) {
         let problem = two_population_problem(grid, 4);
-        let grid = &problem.grid;
+        let grid = &problem.grid();
         let (gen, _) = generator_for(&problem, 3);
         let b: Vec<f64> = (0..grid.len()).map(|i| 1.0 + (i as f64).sin()).collect();
         let mut fast = StepSolver::new(grid).unwrap();
@@ -281,41 +284,46 @@ fn fp_sweep_solves_the_adjoint_of_the_final_hjb_linearisation() {
     // from the stored u, vanishes to round-off: the FP used the exact adjoint.
     let grid = Grid::new_1d(0.0, 1.0, 60, Boundary::Reflecting).unwrap();
     let problem = two_population_problem(grid, 30);
-    let nt = problem.time.nt;
-    let n = problem.grid.len();
-    let dt = problem.time.dt();
+    let nt = problem.time().nt;
+    let n = problem.grid().len();
+    let dt = problem.time().dt();
     let m0: Vec<Field> = problem
-        .populations
+        .populations()
         .iter()
-        .map(|p| Field::constant_in_time(nt + 1, &p.initial))
+        .map(|p| Field::constant_in_time(nt + 1, p.initial()))
         .collect();
     for k in 0..2 {
         let mut sources = Field::filled(nt, n, 0.0);
         scheme::running_costs(&problem, k, &m0, &mut sources);
         let mut u = Field::filled(nt + 1, n, 0.0);
-        let mut gens = vec![Generator::zeros(&problem.grid); nt];
-        let mut ws = Workspace::new(&problem.grid, Default::default()).unwrap();
+        let mut gens = vec![Generator::zeros(problem.grid()); nt];
+        let mut ws = Workspace::new(problem.grid(), Default::default()).unwrap();
         let hjb = scheme::HjbSettings::default();
-        scheme::hjb_sweep(
-            &problem, k, &m0, &sources, &mut u, &mut gens, &mut ws, &hjb, false,
-        )
-        .unwrap();
+        let sweep = HjbSweep {
+            problem: &problem,
+            k,
+            m: &m0,
+            costs: &sources,
+        };
+        sweep
+            .solve(&mut u, &mut gens, &mut ws, &hjb, false)
+            .unwrap();
         let mut m = Field::filled(nt + 1, n, 0.0);
         scheme::fp_sweep(&problem, k, &gens, &mut m, &mut ws).unwrap();
-        let mut gen = Generator::zeros(&problem.grid);
-        let mut ham = vec![0.0; n];
+        let mut gen = Generator::zeros(problem.grid());
+        let mut op = vec![0.0; n];
         let mut qtm = vec![0.0; n];
         for step in 0..nt {
             let m_next = scheme::densities_at(&m0, step + 1);
             generator::evaluate_level(
-                &problem.grid,
-                &problem.populations[k],
+                problem.grid(),
+                problem.population(k),
                 u.level(step),
                 &m_next,
-                &mut ham,
+                &mut op,
                 &mut gen,
             );
-            gen.apply_transpose(&problem.grid, m.level(step + 1), &mut qtm);
+            gen.apply_transpose(problem.grid(), m.level(step + 1), &mut qtm);
             let (now, next) = (m.level(step), m.level(step + 1));
             for (i, q) in qtm.iter().enumerate() {
                 let r = (next[i] - now[i]) / dt - q;
@@ -335,14 +343,13 @@ fn decoupled_populations_equal_single_solves() {
     let time = TimeGrid::new(0.5, 20).unwrap();
     let make = |k: usize| {
         let c = [0.0, 0.4, -0.4][k];
-        Population::new(
-            &grid,
+        Population::builder(
             format!("p{k}"),
             0.3 + 0.1 * k as f64,
             Quadratic::new(1.0 + k as f64),
         )
-        .with_initial(&grid, move |x| (-(x[0] - c).powi(2) * 10.0).exp())
-        .with_terminal(&grid, move |x| (x[0] + c).powi(2))
+        .initial(move |x| (-(x[0] - c).powi(2) * 10.0).exp())
+        .terminal(move |x| (x[0] + c).powi(2))
     };
     let kappa = [0.1, 0.2, 0.15];
     let beta = 1.5;
@@ -373,16 +380,20 @@ fn decoupled_populations_equal_single_solves() {
         method: MethodKind::Picard(Relaxation::Fixed(0.6)),
         ..SolverSettings::default()
     };
-    let joint = Problem::new(
-        grid.clone(),
-        time,
-        (0..3).map(make).collect(),
-        coupling(&[0, 1, 2]),
-    )
-    .unwrap();
+    let joint = (0..3)
+        .fold(Problem::builder(grid.clone(), time), |b, k| {
+            b.population(make(k))
+        })
+        .boxed_coupling(coupling(&[0, 1, 2]))
+        .build()
+        .unwrap();
     let joint_sol = mfg::solve(&joint, &s).unwrap();
     for k in 0..3 {
-        let single = Problem::new(grid.clone(), time, vec![make(k)], coupling(&[k])).unwrap();
+        let single = Problem::builder(grid.clone(), time)
+            .population(make(k))
+            .boxed_coupling(coupling(&[k]))
+            .build()
+            .unwrap();
         let sol = mfg::solve(&single, &s).unwrap();
         let du = sol.iterate.u[0].max_abs_diff(&joint_sol.iterate.u[k]);
         let dm = sol.iterate.m[0].max_abs_diff(&joint_sol.iterate.m[k]);
@@ -390,5 +401,70 @@ fn decoupled_populations_equal_single_solves() {
             du <= 1e-12 && dm <= 1e-12,
             "population {k}: |Δu| = {du:e}, |Δm| = {dm:e}"
         );
+    }
+}
+
+/// The HJB step residual, which the scheme computes through the generator as
+/// (u - u^{n+1})/Δt - Q(u)u - ℓ(u) - F, equals the direct form
+/// (u - u^{n+1})/Δt - ν Δ_h u + Ĥ(x, m, D⁻u, D⁺u) - F, written here from the grid's
+/// neighbours and the Hamiltonian's value alone: the diffusion carried by Q's rates is exactly
+/// ν Δ_h.
+#[test]
+fn hjb_residual_through_the_generator_equals_the_direct_formula() {
+    let dt = 0.03;
+    for grid in grids() {
+        let problem = two_population_problem(grid, 4);
+        let grid = problem.grid();
+        let (n, d) = (grid.len(), grid.dim());
+        let (_, u) = generator_for(&problem, 5);
+        let u_next: Vec<f64> = u.iter().map(|v| 0.7 * v + 0.1).collect();
+        let m: Vec<Vec<f64>> = vec![vec![0.6; n], vec![1.4; n]];
+        let m_all: Vec<&[f64]> = m.iter().map(|v| v.as_slice()).collect();
+        let source: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).cos()).collect();
+        for k in 0..2 {
+            let pop = problem.population(k);
+            let step = HjbStep {
+                grid,
+                population: pop,
+                k,
+                n: 0,
+                dt,
+                u_next: &u_next,
+                densities: &m_all,
+                cost: &source,
+            };
+            let mut buf = StepBuffers::new(grid);
+            let norm = step.residual(&u, &mut buf, &mut Generator::zeros(grid));
+            let mut worst = 0.0f64;
+            for i in 0..n {
+                let nb = grid.neighbours(i);
+                let (mut pm, mut pp, mut lap) = ([0.0; 2], [0.0; 2], 0.0);
+                for a in 0..d {
+                    let h = grid.h(a);
+                    let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
+                    if lo != mfg::grid::NONE {
+                        pm[a] = (u[i] - u[lo]) / h;
+                        lap += (u[lo] - u[i]) / (h * h);
+                    }
+                    if hi != mfg::grid::NONE {
+                        pp[a] = (u[hi] - u[i]) / h;
+                        lap += (u[hi] - u[i]) / (h * h);
+                    }
+                }
+                let x = grid.point(i);
+                let mloc = [m[0][i], m[1][i]];
+                let ham = pop.hamiltonian().value(&x[..d], &mloc, &pm[..d], &pp[..d]);
+                let want = (u[i] - u_next[i]) / dt - pop.nu() * lap + ham - source[i];
+                let scale = 1.0 / dt + pop.nu() * lap.abs() + ham.abs() + u[i].abs() / dt;
+                let err = (buf.residual()[i] - want).abs() / scale;
+                worst = worst.max(err);
+            }
+            assert!(
+                worst <= 1e-13,
+                "{}D population {k}: relative error {worst:e}",
+                d
+            );
+            assert!(norm.is_finite());
+        }
     }
 }

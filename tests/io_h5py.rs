@@ -74,9 +74,9 @@ fn check(cfg: &Config, ny: usize) {
     .unwrap();
     let o = Command::new("python3")
         .args(["-c", SCRIPT, path.to_str().unwrap()])
-        .arg(problem.time.nt.to_string())
+        .arg(problem.time().nt.to_string())
         .arg(ny.to_string())
-        .arg(problem.grid.axes()[0].n.to_string())
+        .arg(problem.grid().axes()[0].n.to_string())
         .arg(solution.history.len().to_string())
         .output()
         .unwrap();

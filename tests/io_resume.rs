@@ -139,7 +139,15 @@ fn resume_with_the_wrong_problem_is_refused() {
     let s = solve::solve_with(&problem, &settings, None, &mut StopAfter(2)).unwrap();
     let other = coarse("two_groups_1d.toml", 31, None, 20);
     let (p2, s2) = other.build().unwrap();
-    let e =
-        solve::solve_with(&p2, &s2, Some((s.iterate, s.history)), &mut solve::Silent).unwrap_err();
+    let e = solve::solve_with(
+        &p2,
+        &s2,
+        Some(solve::Resume {
+            iterate: s.iterate,
+            history: s.history,
+        }),
+        &mut solve::Silent,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("shape"), "{e}");
 }

@@ -84,51 +84,51 @@ fn check_roundtrip(cfg: &Config) {
     // The stored configuration rebuilds the same problem.
     let (problem, _) = cfg.build().unwrap();
     let (rebuilt, _) = saved.rebuild().unwrap();
-    assert_eq!(rebuilt.grid.axes(), problem.grid.axes());
-    assert_eq!(rebuilt.time, problem.time);
-    for (a, b) in rebuilt.populations.iter().zip(&problem.populations) {
-        assert_eq!(a.name, b.name);
-        assert_eq!(a.initial, b.initial);
+    assert_eq!(rebuilt.grid().axes(), problem.grid().axes());
+    assert_eq!(rebuilt.time(), problem.time());
+    for (a, b) in rebuilt.populations().iter().zip(problem.populations()) {
+        assert_eq!(a.name(), b.name());
+        assert_eq!(a.initial(), b.initial());
     }
     // Layout: shapes (Nt+1, [Ny,] Nx), chunked by time level, compressed; population attributes.
     let f = hdf5::File::open(&path).unwrap();
-    let levels = problem.time.nt + 1;
+    let levels = problem.time().nt + 1;
     let mut shape = vec![levels];
-    shape.extend(problem.grid.axes().iter().rev().map(|a| a.n));
+    shape.extend(problem.grid().axes().iter().rev().map(|a| a.n));
     let mut chunk = shape.clone();
     chunk[0] = 1;
-    for (k, p) in problem.populations.iter().enumerate() {
-        let g = f.group(&format!("populations/{}", p.name)).unwrap();
+    for (k, p) in problem.populations().iter().enumerate() {
+        let g = f.group(&format!("populations/{}", p.name())).unwrap();
         let mut names = vec!["m", "u", "alpha_x"];
-        if problem.grid.dim() == 2 {
+        if problem.grid().dim() == 2 {
             names.push("alpha_y");
         }
         for name in names {
             let d = g.dataset(name).unwrap();
-            assert_eq!(d.shape(), shape, "{}/{name}", p.name);
-            assert_eq!(d.chunk(), Some(chunk.clone()), "{}/{name}", p.name);
+            assert_eq!(d.shape(), shape, "{}/{name}", p.name());
+            assert_eq!(d.chunk(), Some(chunk.clone()), "{}/{name}", p.name());
             if hdf5::filters::deflate_available() {
                 assert!(
                     d.filters()
                         .iter()
                         .any(|f| matches!(f, hdf5::filters::Filter::Deflate(_))),
                     "{}/{name} is not compressed",
-                    p.name
+                    p.name()
                 );
             }
         }
         assert_eq!(
             g.attr("sigma").unwrap().read_scalar::<f64>().unwrap(),
-            p.sigma
+            p.sigma()
         );
         assert_eq!(
             g.attr("index").unwrap().read_scalar::<u64>().unwrap(),
             k as u64
         );
         for a in ["hamiltonian", "hamiltonian_kind", "nu"] {
-            assert!(g.attr(a).is_ok(), "attribute {a} of {} missing", p.name);
+            assert!(g.attr(a).is_ok(), "attribute {a} of {} missing", p.name());
         }
-        for (name, value) in p.hamiltonian.parameters() {
+        for (name, value) in p.hamiltonian().parameters() {
             let a = g.attr(&format!("hamiltonian_{name}")).unwrap();
             assert_eq!(a.read_scalar::<f64>().unwrap(), value);
         }
@@ -154,7 +154,7 @@ fn check_roundtrip(cfg: &Config) {
     assert_eq!(f.dataset("time/t").unwrap().shape(), vec![levels]);
     assert_eq!(
         f.dataset("grid/x").unwrap().read_raw::<f64>().unwrap(),
-        problem.grid.axes()[0].nodes()
+        problem.grid().axes()[0].nodes()
     );
 }
 

@@ -7,14 +7,22 @@ mod newton_common;
 use mfg::grid::Boundary;
 use mfg::problem::Problem;
 use mfg::scheme::jacobian::{self, Layout, Linearization};
+use mfg::scheme::{Costs, Request, System};
 use mfg::solve::Iterate;
 use newton_common::*;
 
 fn residual_vector(problem: &Problem, it: &Iterate) -> Vec<f64> {
     let layout = Layout::new(problem);
     let mut f = vec![0.0; layout.len()];
-    let mut sc = jacobian::scratch(problem);
-    jacobian::evaluate(problem, 1.0, &it.u, &it.m, Some(&mut f), None, &mut sc);
+    System::new(problem).evaluate(
+        problem,
+        it,
+        Request {
+            costs: Costs::Scaled(1.0),
+            values: Some(&mut f),
+            linearization: None,
+        },
+    );
     f
 }
 
@@ -23,19 +31,18 @@ fn check_against_finite_differences(problem: &Problem) {
     let len = layout.len();
     let it = perturbed(problem);
     let mut lin = Linearization::new(problem);
-    let mut sc = jacobian::scratch(problem);
     let mut f0 = vec![0.0; len];
-    jacobian::evaluate(
+    System::new(problem).evaluate(
         problem,
-        1.0,
-        &it.u,
-        &it.m,
-        Some(&mut f0),
-        Some(&mut lin),
-        &mut sc,
+        &it,
+        Request {
+            costs: Costs::Scaled(1.0),
+            values: Some(&mut f0),
+            linearization: Some(&mut lin),
+        },
     );
     let mut dense = vec![0.0; len * len];
-    for (r, c, v) in lin.triplets(&problem.grid) {
+    for (r, c, v) in lin.triplets(problem.grid()) {
         dense[r * len + c] += v;
     }
     let mut x = vec![0.0; len];
@@ -82,7 +89,7 @@ fn check_against_finite_differences(problem: &Problem) {
         .map(|i| ((i * 37 % 101) as f64 / 50.0) - 1.0)
         .collect();
     let mut y = vec![0.0; len];
-    lin.apply(&problem.grid, &v, &mut y);
+    lin.apply(problem.grid(), &v, &mut y);
     for r in 0..len {
         let yr: f64 = (0..len).map(|c| dense[r * len + c] * v[c]).sum();
         assert!(
@@ -108,23 +115,21 @@ fn jacobian_matches_finite_differences_2d() {
     check_against_finite_differences(&problem_2d(5, 4, 3, mixed()));
 }
 
-/// The residual norms of `evaluate` are those of the driver's stopping test.
+/// The residual norms with the running costs computed along (Newton's path, at coupling
+/// strength 1) equal those with precomputed running costs (the Picard-type methods' path).
 #[test]
 fn residual_norms_equal_system_residual() {
     let problem = problem_2d(6, 5, 4, mixed());
     let it = perturbed(&problem);
-    let mut sc = jacobian::scratch(&problem);
-    let r = jacobian::evaluate(&problem, 1.0, &it.u, &it.m, None, None, &mut sc);
+    let mut system = System::new(&problem);
+    let r = system.evaluate(&problem, &it, Request::scaled(1.0));
     let mut sources: Vec<mfg::Field> = (0..2)
-        .map(|_| mfg::Field::filled(problem.time.nt, problem.grid.len(), 0.0))
+        .map(|_| mfg::Field::filled(problem.time().nt, problem.grid().len(), 0.0))
         .collect();
     for (k, s) in sources.iter_mut().enumerate() {
         mfg::scheme::running_costs(&problem, k, &it.m, s);
     }
-    let mut ws: Vec<_> = (0..2)
-        .map(|_| mfg::scheme::Workspace::new(&problem.grid, Default::default()).unwrap())
-        .collect();
-    let want = mfg::scheme::system_residual(&problem, &it.u, &it.m, &sources, &mut ws);
+    let want = system.residual(&problem, &it, &sources);
     assert!(
         (r.hjb - want.hjb).abs() <= 1e-14 * want.hjb.max(1.0),
         "{r:?} vs {want:?}"

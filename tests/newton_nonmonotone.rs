@@ -91,7 +91,7 @@ fn newton_cold(fallback: Fallback) -> MethodKind {
 #[test]
 fn log_coupling_cold_start_without_fallback_ends_not_converged() {
     let problem = log_example();
-    assert!(problem.coupling.singular_at_zero());
+    assert!(problem.coupling().singular_at_zero());
     let s = run(&problem, newton_cold(Fallback::None), 4);
     assert_eq!(s.termination, Termination::MaxIterations);
     // Every step failed its line search: recorded with θ = 0, iterate unchanged.

@@ -1,31 +1,13 @@
-//! Pictures: every plot function and the `mfg plot` / `mfg solve --plots` commands produce PNG
-//! and GIF files of the requested size that are not blank (their pixels vary).
+//! Pictures as files: `render_all` and the `mfg plot` / `mfg solve --plots` commands write the
+//! PNG and GIF files they list, of the requested size and not blank; a picture drawn from a
+//! saved file is the one drawn right after the solve, pixel for pixel; bad options are refused.
 
-use mfg::config::Config;
-use mfg::plot::{self, PlotOptions, Quantity, View};
-use mfg::solve::{self, Solution};
-use mfg::Problem;
+mod plot_common;
+
+use mfg::plot::{self, PlotOptions};
+use plot_common::{open, Run, THREE_1D, THREE_2D};
 use std::path::Path;
 use std::process::Command;
-
-fn coarse(example: &str, nx: usize, ny: Option<usize>, steps: usize, max_it: usize) -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example);
-    let mut spec = Config::from_path(&path)
-        .unwrap()
-        .spec
-        .with_resolution(nx, ny, steps);
-    spec.solver.max_iterations = max_it;
-    Config::from_toml_str(&toml::to_string(&spec).unwrap()).unwrap()
-}
-
-fn solved(cfg: &Config) -> (Problem, Solution, Vec<String>) {
-    let (problem, settings) = cfg.build().unwrap();
-    let solution = solve::solve(&problem, &settings).unwrap();
-    let names = problem.populations.iter().map(|p| p.name.clone()).collect();
-    (problem, solution, names)
-}
 
 /// Variance of the grey levels of an RGB image.
 fn variance(img: &image::RgbImage) -> f64 {
@@ -47,9 +29,7 @@ fn colours(img: &image::RgbImage) -> usize {
 }
 
 fn check_png(path: &Path, size: (u32, u32)) {
-    let img = image::open(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .to_rgb8();
+    let img = open(path);
     assert_eq!(img.dimensions(), size, "{}", path.display());
     let v = variance(&img);
     assert!(v > 100.0, "{}: pixel variance {v}", path.display());
@@ -65,176 +45,137 @@ fn check_gif(path: &Path, size: (u32, u32), min_frames: usize) {
         .collect_frames()
         .unwrap();
     assert!(frames.len() >= min_frames, "{} frames", frames.len());
-    let first = image::DynamicImage::ImageRgba8(frames[0].buffer().clone()).to_rgb8();
-    let last = image::DynamicImage::ImageRgba8(frames[frames.len() - 1].buffer().clone()).to_rgb8();
+    let rgb = |i: usize| image::DynamicImage::ImageRgba8(frames[i].buffer().clone()).to_rgb8();
+    let (first, last) = (rgb(0), rgb(frames.len() - 1));
     assert_eq!(first.dimensions(), size);
     assert!(variance(&first) > 100.0 && variance(&last) > 100.0);
     assert_ne!(first, last, "the animation does not move");
 }
 
+fn file_names(files: &[std::path::PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
 #[test]
 fn plots_1d_have_the_requested_size_and_content() {
-    let cfg = coarse("two_groups_1d.toml", 41, None, 20, 50);
-    let (problem, solution, names) = solved(&cfg);
-    let view = View {
-        grid: &problem.grid,
-        time: &problem.time,
-        names: &names,
-        solution: &solution,
-    };
-    let dir = tempfile::tempdir().unwrap();
+    let run = Run::solve(THREE_1D);
     let size = (500, 360);
     let options = PlotOptions {
         size,
         ..PlotOptions::default()
     };
-    let files = plot::render_all(&view, dir.path(), &options).unwrap();
-    let names_written: Vec<String> = files
+    let out = run.path("pictures");
+    let files = plot::render_all(&run.view(), &out, &options).unwrap();
+    let mut expected: Vec<String> = run
+        .names
         .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .flat_map(|n| [format!("{n}_m.png"), format!("{n}_u.png")])
         .collect();
-    for expected in [
-        "walkers_m.png",
-        "walkers_u.png",
-        "wheelchairs_m.png",
-        "wheelchairs_u.png",
-        "snapshots.png",
-        "convergence.png",
-        "mass.png",
-    ] {
-        assert!(names_written.iter().any(|n| n == expected), "{expected}");
-    }
+    expected.extend(["snapshots.png", "convergence.png", "mass.png"].map(String::from));
+    assert_eq!(file_names(&files), expected);
     for f in &files {
         check_png(f, size);
     }
-    // A single heatmap at another size.
-    let p = dir.path().join("one.png");
-    plot::heatmap_1d(&view, 1, Quantity::Value, &p, (300, 240)).unwrap();
-    check_png(&p, (300, 240));
-
-    // Drawn from the saved file, the picture is the same, pixel for pixel.
-    let h5 = dir.path().join("run.h5");
-    mfg::io::write(
-        &h5,
-        &problem,
-        &mfg::io::Run::finished(&solution),
-        Some(&cfg),
-        &mfg::io::WriteOptions::default(),
-    )
-    .unwrap();
-    let saved = mfg::io::read(&h5).unwrap();
-    let saved_names = saved.header.names();
-    let from_file = View {
-        grid: &saved.header.grid,
-        time: &saved.header.time,
-        names: &saved_names,
-        solution: &saved.solution,
-    };
-    let q = dir.path().join("two.png");
-    plot::heatmap_1d(&from_file, 1, Quantity::Value, &q, (300, 240)).unwrap();
-    let (a, b) = (image::open(&p).unwrap(), image::open(&q).unwrap());
-    assert_eq!(a.to_rgb8(), b.to_rgb8());
 }
 
 #[test]
-fn plots_2d_snapshots_and_gif() {
-    let cfg = coarse("corridor_2d.toml", 15, Some(6), 8, 5);
-    let (problem, solution, names) = solved(&cfg);
-    let view = View {
-        grid: &problem.grid,
-        time: &problem.time,
-        names: &names,
-        solution: &solution,
-    };
-    let dir = tempfile::tempdir().unwrap();
+fn plots_2d_snapshots_velocity_and_gif() {
+    let run = Run::solve(THREE_2D);
     let size = (420, 300);
     let options = PlotOptions {
         size,
-        times: Some(vec![0.0, 0.75, 1.5]),
-        max_frames: 5,
+        times: Some(vec![0.0, 0.25, 0.5]),
+        max_frames: 4,
         ..PlotOptions::default()
     };
-    let files = plot::render_all(&view, dir.path(), &options).unwrap();
-    assert_eq!(files.len(), 4, "{files:?}");
+    let out = run.path("pictures");
+    let files = plot::render_all(&run.view(), &out, &options).unwrap();
+    assert_eq!(
+        file_names(&files),
+        [
+            "snapshots.png",
+            "velocity.png",
+            "evolution.gif",
+            "convergence.png",
+            "mass.png"
+        ]
+    );
     for f in &files {
         if f.extension().unwrap() == "gif" {
-            check_gif(f, size, 5);
+            check_gif(f, size, 4);
         } else {
             check_png(f, size);
         }
     }
-    // Both populations' colours appear in the first snapshot panel (distinct hues).
-    let img = image::open(dir.path().join("snapshots.png"))
-        .unwrap()
-        .to_rgb8();
-    let (b, r) = (
-        |p: &image::Rgb<u8>| i32::from(p[2]),
-        |p: &image::Rgb<u8>| i32::from(p[0]),
-    );
-    let bluish = img.pixels().filter(|p| b(p) > r(p) + 60).count();
-    let orangish = img.pixels().filter(|p| r(p) > b(p) + 60).count();
-    assert!(bluish > 100 && orangish > 100, "{bluish} {orangish}");
 }
 
 #[test]
 fn bad_options_are_refused() {
-    let cfg = coarse("two_groups_1d.toml", 21, None, 5, 2);
-    let (problem, solution, names) = solved(&cfg);
-    let view = View {
-        grid: &problem.grid,
-        time: &problem.time,
-        names: &names,
-        solution: &solution,
-    };
-    let dir = tempfile::tempdir().unwrap();
+    let run = Run::solve(THREE_1D);
+    let view = run.view();
+    let dir = run.path("bad");
     let tiny = PlotOptions {
         size: (20, 10),
         ..PlotOptions::default()
     };
     assert!(matches!(
-        plot::render_all(&view, dir.path(), &tiny),
+        plot::render_all(&view, &dir, &tiny),
         Err(plot::Error::Invalid { .. })
     ));
     let late = PlotOptions {
         times: Some(vec![7.0]),
         ..PlotOptions::default()
     };
-    let e = plot::render_all(&view, dir.path(), &late).unwrap_err();
+    let e = plot::render_all(&view, &dir, &late).unwrap_err();
     assert!(e.to_string().contains("outside"), "{e}");
+    // Controls of the wrong shape are refused, not indexed out of bounds.
+    let two_d = Run::solve(THREE_2D);
+    let wrong = vec![two_d.controls[0].clone()];
+    let bad_2d = plot::View {
+        controls: Some(&wrong),
+        ..two_d.view()
+    };
+    let s = plot::snapshot_levels(two_d.view().time, None).unwrap();
+    let e = plot::velocity_2d(&bad_2d, &s, &dir.join("v.png"), (400, 300)).unwrap_err();
+    assert!(e.to_string().contains("controls"), "{e}");
+    // Too many panels for the picture: a clear error naming the size.
+    let many: Vec<f64> = (0..=5).map(|n| n as f64 * 0.1).collect();
+    let s = plot::snapshot_levels(two_d.view().time, Some(&many)).unwrap();
+    let e = plot::snapshots_2d(&two_d.view(), &s, &dir.join("m.png"), (240, 180)).unwrap_err();
+    assert!(e.to_string().contains("too small"), "{e}");
 }
 
 #[test]
-fn cli_plot_from_file_and_solve_with_plots() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = coarse("corridor_2d.toml", 12, Some(5), 6, 3);
-    let cfg_path = dir.path().join("c.toml");
-    std::fs::write(&cfg_path, &cfg.text).unwrap();
-    let out = dir.path().join("c.h5");
-    let plots = dir.path().join("solve-plots");
+fn cli_plot_from_file_matches_solve_with_plots() {
+    let run = Run::solve(THREE_2D);
+    let cfg_path = run.path("c.toml");
+    std::fs::write(&cfg_path, &run.text).unwrap();
+    let out = run.path("c.h5");
+    let plots = run.path("solve-plots");
     let o = Command::new(env!("CARGO_BIN_EXE_mfg"))
         .args(["solve", cfg_path.to_str().unwrap(), "--out"])
         .arg(&out)
         .arg("--plots")
         .arg(&plots)
-        .args(["--size", "360x260", "--quiet"])
+        .args(["--size", "400x300", "--quiet"])
         .output()
         .unwrap();
     assert_eq!(
         o.status.code(),
-        Some(3),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    check_png(&plots.join("snapshots.png"), (360, 260));
-    check_gif(&plots.join("evolution.gif"), (360, 260), 2);
-
-    let from_file = dir.path().join("from-file");
+    let from_file = run.path("from-file");
     let o = Command::new(env!("CARGO_BIN_EXE_mfg"))
         .arg("plot")
         .arg(&out)
         .arg("--out")
         .arg(&from_file)
-        .args(["--size", "400x300", "--times", "0,1.5"])
+        .args(["--size", "400x300"])
         .output()
         .unwrap();
     assert_eq!(
@@ -246,16 +187,20 @@ fn cli_plot_from_file_and_solve_with_plots() {
     let listed = String::from_utf8_lossy(&o.stdout);
     for name in [
         "snapshots.png",
+        "velocity.png",
         "evolution.gif",
         "convergence.png",
         "mass.png",
     ] {
         assert!(listed.contains(name), "{listed}");
-        let p = from_file.join(name);
+        let (a, b) = (plots.join(name), from_file.join(name));
         if name.ends_with(".gif") {
-            check_gif(&p, (400, 300), 2);
+            check_gif(&b, (400, 300), 2);
+            assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         } else {
-            check_png(&p, (400, 300));
+            check_png(&b, (400, 300));
+            // Drawn from the file (α rebuilt from the stored configuration), the same picture.
+            assert_eq!(open(&a), open(&b), "{name}");
         }
     }
     // Bad size: invalid input.

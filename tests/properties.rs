@@ -6,7 +6,7 @@
 
 use mfg::problem::hamiltonian::{Anisotropic, Hamiltonian, Power, Quadratic};
 use mfg::scheme::{generator, Generator, StepSolver};
-use mfg::{Axis, Boundary, Grid, Population};
+use mfg::{Axis, Boundary, Grid, Population, Problem, TimeGrid};
 use proptest::prelude::*;
 
 fn hamiltonians() -> impl Strategy<Value = (Box<dyn Hamiltonian>, usize)> {
@@ -106,8 +106,11 @@ proptest! {
         } else {
             Grid::new_2d(Axis::new(0.0, 1.0, n, bc), Axis::new(-1.0, 1.0, n + 1, Boundary::Reflecting)).unwrap()
         };
-        let mut pop = Population::new(&grid, "a", sigma, Quadratic::new(1.0));
-        pop.hamiltonian = h;
+        let problem = Problem::builder(grid.clone(), TimeGrid::new(1.0, 1).unwrap())
+            .population(Population::boxed_builder("a", sigma, h))
+            .build()
+            .unwrap();
+        let pop = problem.population(0);
         let mut state = seed | 1;
         let mut rnd = move || {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
@@ -117,7 +120,7 @@ proptest! {
         let m: Vec<f64> = (0..grid.len()).map(|_| rnd()).collect();
         let mut gen = Generator::zeros(&grid);
         let mut ham = vec![0.0; grid.len()];
-        generator::evaluate_level(&grid, &pop, &u, &[&m], &mut ham, &mut gen);
+        generator::evaluate_level(&grid, pop, &u, &[&m], &mut ham, &mut gen);
         let mut row_sum = vec![0.0; grid.len()];
         for (i, j, q) in gen.triplets(&grid) {
             if i != j {

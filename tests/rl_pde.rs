@@ -159,24 +159,19 @@ fn cross_validation_separates_learning_and_discretisation_errors() {
 fn problem_2d(n: usize) -> Problem {
     let ax = Axis::new(0.0, 1.0, n, Boundary::Reflecting);
     let grid = Grid::new_2d(ax, ax).unwrap();
-    let east = Population::new(&grid, "east", 0.3, Quadratic::new(1.0))
-        .with_initial(&grid, |x| {
-            (-((x[0] - 0.3).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp()
-        })
-        .with_terminal(&grid, |x| (x[0] - 0.8).powi(2) + (x[1] - 0.3).powi(2));
-    let truck = Population::new(&grid, "truck", 0.3, Anisotropic::new(vec![1.0, 4.0]))
-        .with_initial(&grid, |x| {
-            (-((x[0] - 0.7).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp()
-        })
-        .with_terminal(&grid, |x| (x[0] - 0.2).powi(2));
+    let east = Population::builder("east", 0.3, Quadratic::new(1.0))
+        .initial(|x| (-((x[0] - 0.3).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp())
+        .terminal(|x| (x[0] - 0.8).powi(2) + (x[1] - 0.3).powi(2));
+    let truck = Population::builder("truck", 0.3, Anisotropic::new(vec![1.0, 4.0]))
+        .initial(|x| (-((x[0] - 0.7).powi(2) + (x[1] - 0.5).powi(2)) / 0.02).exp())
+        .terminal(|x| (x[0] - 0.2).powi(2));
     let c = Linear::from_rows(&[vec![0.2, 0.1], vec![0.1, 0.2]]);
-    Problem::new(
-        grid,
-        TimeGrid::new(0.3, 10).unwrap(),
-        vec![east, truck],
-        Box::new(c),
-    )
-    .unwrap()
+    Problem::builder(grid, TimeGrid::new(0.3, 10).unwrap())
+        .population(east)
+        .population(truck)
+        .coupling(c)
+        .build()
+        .unwrap()
 }
 
 /// Every population has its own action set: the truck has no lateral moves (3 velocities
@@ -272,15 +267,13 @@ fn non_finite_costs_are_reported() {
         }
     }
     let grid = Grid::new_1d(0.0, 1.0, 20, Boundary::Reflecting).unwrap();
-    let a = Population::new(&grid, "a", 0.2, Quadratic::new(1.0))
-        .with_initial(&grid, |x| (0.1 - (x[0] - 0.3).powi(2)).max(0.0));
-    let p = Problem::new(
-        grid,
-        TimeGrid::new(0.2, 10).unwrap(),
-        vec![a],
-        Box::new(InverseDensity),
-    )
-    .unwrap();
+    let a = Population::builder("a", 0.2, Quadratic::new(1.0))
+        .initial(|x| (0.1 - (x[0] - 0.3).powi(2)).max(0.0));
+    let p = Problem::builder(grid, TimeGrid::new(0.2, 10).unwrap())
+        .population(a)
+        .coupling(InverseDensity)
+        .build()
+        .unwrap();
     let settings = PdeGameSettings::uniform(1, VelocitySet::grid_1d(1.0, 5).unwrap());
     let game = PdeGame::new(&p, &settings).unwrap();
     let e = assess(&game, &Policy::uniform(&game))

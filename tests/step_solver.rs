@@ -28,20 +28,18 @@ terminal = "2*(x - 0.1)^2"
 linear = [[0.05, 0.3], [0.3, 0.05]]
 [solver]
 method = "picard"
-relaxation = 0.5
 max_iterations = 6
+[solver.picard]
+relaxation = 0.5
 "#;
 
 #[test]
 fn direct_and_iterative_paths_agree_end_to_end() {
     let mut runs = Vec::new();
     for choice in [LinearSolver::Direct, LinearSolver::Iterative] {
-        let text = CORRIDOR.replace(
-            "max_iterations = 6",
-            &format!(
-                "max_iterations = 6\nlinear_solver = \"{}\"",
-                choice.as_str()
-            ),
+        let text = format!(
+            "{CORRIDOR}[solver.linear]\nstep_solver = \"{}\"\n",
+            choice.as_str()
         );
         let (problem, settings) = Config::from_toml_str(&text).unwrap().build().unwrap();
         assert_eq!(settings.hjb.linear_solver, choice);

@@ -10,7 +10,7 @@ use crate::config::{Config, Format};
 use crate::field::Field;
 use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::Problem;
-use crate::solve::{Iterate, Solution, SolverSettings, StepStats, Termination};
+use crate::solve::{Iterate, Resume, Solution, SolverSettings, StepStats, Termination};
 use ::hdf5 as h5;
 use h5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
@@ -77,6 +77,8 @@ pub struct Run<'a> {
     pub history: &'a [StepStats],
     pub method: &'a str,
     pub state: RunState,
+    /// What ended the run, when the termination alone does not say.
+    pub detail: Option<&'a str>,
 }
 
 impl<'a> Run<'a> {
@@ -87,6 +89,7 @@ impl<'a> Run<'a> {
             history: &solution.history,
             method: &solution.method,
             state: RunState::Finished(solution.termination),
+            detail: solution.detail.as_deref(),
         }
     }
 
@@ -97,6 +100,7 @@ impl<'a> Run<'a> {
             history,
             method,
             state: RunState::InProgress,
+            detail: None,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct Header {
     /// Creation time, RFC 3339 UTC.
     pub created: String,
     pub title: Option<String>,
+    /// What ended the run, when the termination alone does not say (`termination_detail`).
+    pub detail: Option<String>,
     /// The configuration text the run was built from (absent for problems built in code).
     pub config_text: Option<String>,
     pub config_format: Option<Format>,
@@ -166,7 +172,7 @@ impl Header {
     /// the grids match the ones stored.
     pub fn rebuild(&self) -> Result<(Problem, SolverSettings)> {
         let (problem, settings) = self.config()?.build()?;
-        if problem.grid.axes() != self.grid.axes() || problem.time != self.time {
+        if problem.grid().axes() != self.grid.axes() || *problem.time() != self.time {
             return Err(Error::Damaged {
                 path: self.path.clone(),
                 what: "the stored configuration does not describe the stored grids".into(),
@@ -191,8 +197,11 @@ impl Saved {
     }
 
     /// The iterate and history to hand to [`crate::solve::solve_with`] to continue the run.
-    pub fn resume_state(&self) -> (Iterate, Vec<StepStats>) {
-        (self.solution.iterate.clone(), self.solution.history.clone())
+    pub fn resume_state(&self) -> Resume {
+        Resume {
+            iterate: self.solution.iterate.clone(),
+            history: self.solution.history.clone(),
+        }
     }
 }
 
@@ -291,8 +300,8 @@ fn write_file(
     options: &WriteOptions,
 ) -> Result<()> {
     let file = h5::File::create(path).ctx(path, || "creating the file".into())?;
-    let grid = &problem.grid;
-    let levels = problem.time.nt + 1;
+    let grid = &problem.grid();
+    let levels = problem.time().nt + 1;
     let last = run.history.last();
     let deflate = options
         .compression
@@ -319,10 +328,13 @@ fn write_file(
         }
     }
     attr_str(path, &file, "problem", &problem.describe())?;
-    attr_str(path, &file, "coupling", &problem.coupling.describe())?;
+    attr_str(path, &file, "coupling", &problem.coupling().describe())?;
     attr_u64(path, &file, "dimension", grid.dim() as u64)?;
     attr_str(path, &file, "method", run.method)?;
     attr_str(path, &file, "termination", run.state.as_str())?;
+    if let Some(detail) = run.detail {
+        attr_str(path, &file, "termination_detail", detail)?;
+    }
     attr_u64(path, &file, "iterations", run.history.len() as u64)?;
     attr_f64(
         path,
@@ -342,9 +354,9 @@ fn write_file(
     };
     attr_str(path, &file, "compression", &compression)?;
     let names: Vec<VarLenUnicode> = problem
-        .populations
+        .populations()
         .iter()
-        .map(|p| vlu(path, &p.name))
+        .map(|p| vlu(path, p.name()))
         .collect::<Result<_>>()?;
     file.new_attr::<VarLenUnicode>()
         .shape([names.len()])
@@ -372,11 +384,11 @@ fn write_file(
     let t = file
         .create_group("time")
         .ctx(path, || "creating /time".into())?;
-    dataset_1d(path, &t, "t", &problem.time.levels())?;
+    dataset_1d(path, &t, "t", &problem.time().levels())?;
     let d = t.dataset("t").ctx(path, || "opening /time/t".into())?;
-    attr_f64(path, &d, "horizon", problem.time.horizon)?;
-    attr_u64(path, &d, "steps", problem.time.nt as u64)?;
-    attr_f64(path, &d, "dt", problem.time.dt())?;
+    attr_f64(path, &d, "horizon", problem.time().horizon)?;
+    attr_u64(path, &d, "steps", problem.time().nt as u64)?;
+    attr_f64(path, &d, "dt", problem.time().dt())?;
 
     // Populations.
     let pops = file
@@ -390,18 +402,19 @@ fn write_file(
         iterate: run.iterate.clone(),
         history: Vec::new(),
         termination: Termination::Interrupted,
+        detail: None,
         method: String::new(),
     };
-    for (k, p) in problem.populations.iter().enumerate() {
+    for (k, p) in problem.populations().iter().enumerate() {
         let pg = pops
-            .create_group(&p.name)
-            .ctx(path, || format!("creating /populations/{}", p.name))?;
+            .create_group(p.name())
+            .ctx(path, || format!("creating /populations/{}", p.name()))?;
         attr_u64(path, &pg, "index", k as u64)?;
-        attr_f64(path, &pg, "sigma", p.sigma)?;
+        attr_f64(path, &pg, "sigma", p.sigma())?;
         attr_f64(path, &pg, "nu", p.nu())?;
-        attr_str(path, &pg, "hamiltonian", &p.hamiltonian.describe())?;
-        attr_str(path, &pg, "hamiltonian_kind", p.hamiltonian.name())?;
-        for (name, value) in p.hamiltonian.parameters() {
+        attr_str(path, &pg, "hamiltonian", &p.hamiltonian().describe())?;
+        attr_str(path, &pg, "hamiltonian_kind", p.hamiltonian().name())?;
+        for (name, value) in p.hamiltonian().parameters() {
             attr_f64(path, &pg, &format!("hamiltonian_{name}"), value)?;
         }
         let write_field = |name: &str, data: &[f64]| -> Result<()> {
@@ -415,7 +428,7 @@ fn write_file(
             };
             b.create(name)
                 .and_then(|d| d.write_raw(data))
-                .ctx(path, || format!("writing /populations/{}/{name}", p.name))
+                .ctx(path, || format!("writing /populations/{}/{name}", p.name()))
         };
         write_field("m", run.iterate.m[k].as_slice())?;
         write_field("u", run.iterate.u[k].as_slice())?;
@@ -424,15 +437,15 @@ fn write_file(
         }
         let lshape = level_shape(grid);
         for (name, data) in [
-            ("initial", &p.initial),
-            ("potential", &p.potential),
-            ("terminal", &p.terminal),
+            ("initial", p.initial()),
+            ("potential", p.potential()),
+            ("terminal", p.terminal()),
         ] {
             pg.new_dataset::<f64>()
                 .shape(lshape.clone())
                 .create(name)
                 .and_then(|d| d.write_raw(data))
-                .ctx(path, || format!("writing /populations/{}/{name}", p.name))?;
+                .ctx(path, || format!("writing /populations/{}/{name}", p.name()))?;
         }
     }
 
@@ -713,6 +726,7 @@ fn header_of(path: &Path, file: &h5::File, format_version: u32) -> Result<Header
         mfg_version: r.attr_str(file, "mfg_version")?,
         created: r.attr_str(file, "created")?,
         title: r.opt_str(file, "title")?,
+        detail: r.opt_str(file, "termination_detail")?,
         config_text: r.opt_str(file, "config")?,
         config_format,
         config_path: r.opt_str(file, "config_path")?,
@@ -752,6 +766,7 @@ pub fn read(path: impl AsRef<Path>) -> Result<Saved> {
         iterate: Iterate { u, m },
         history: header.history.clone(),
         termination,
+        detail: header.detail.clone(),
         method: header.method.clone(),
     };
     Ok(Saved { header, solution })

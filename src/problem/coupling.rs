@@ -1,5 +1,5 @@
 //! Couplings f^k(x, m^1, …, m^K): the running cost of population k as a function of the local
-//! densities of all populations (MATH.md §1).
+//! densities of all populations (docs/math.md §1).
 //!
 //! Shipped forms: linear interaction f^k = Σ_j A_kj m^j, logarithmic congestion / entropy
 //! f^k = Σ_j κ_kj log m^j (self-only when κ is diagonal), power congestion f^k = κ_k (m^k)^β,
@@ -30,7 +30,7 @@ pub trait Coupling: Send + Sync + Debug {
     }
 
     /// Whether some ∂f^k/∂m^j is unbounded as m^j → 0 (log m, m^β with β < 1). Newton's method
-    /// on the coupled system then updates the densities in log m (MATH.md §3).
+    /// on the coupled system then updates the densities in log m (docs/newton.md §3).
     fn singular_at_zero(&self) -> bool {
         false
     }
@@ -230,6 +230,33 @@ impl Coupling for Power {
 
     fn singular_at_zero(&self) -> bool {
         self.beta < 1.0 && self.kappa.iter().any(|&v| v != 0.0)
+    }
+}
+
+/// The uncoupled problem: f^k = 0 for every population (each population then solves its own
+/// control problem, independent of the densities).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoCoupling;
+
+impl Coupling for NoCoupling {
+    fn cost(&self, _k: usize, _x: &[f64], _m: &[f64]) -> f64 {
+        0.0
+    }
+
+    fn derivative(&self, _k: usize, _j: usize, _x: &[f64], _m: &[f64]) -> f64 {
+        0.0
+    }
+
+    fn describe(&self) -> String {
+        "none".into()
+    }
+
+    fn validate(&self, _populations: usize) -> Result<()> {
+        Ok(())
+    }
+
+    fn is_monotone(&self) -> Option<bool> {
+        Some(true)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Hamiltonians H^k(x, p, m) and their monotone numerical versions Ĥ(x, m, p⁻, p⁺).
 //!
-//! The scheme (MATH.md §2) only sees Ĥ through one-sided differences p⁻ = D⁻u, p⁺ = D⁺u per
+//! The scheme (docs/math.md §3.1) only sees Ĥ through one-sided differences p⁻ = D⁻u, p⁺ = D⁺u per
 //! axis. Ĥ must be non-decreasing in every p⁻_a, non-increasing in every p⁺_a, and consistent:
 //! Ĥ(x, m, p, p) = H(x, p, m). Its derivatives d⁻_a = ∂Ĥ/∂p⁻_a ≥ 0 and d⁺_a = ∂Ĥ/∂p⁺_a ≤ 0 are
 //! the upwind velocities that build the generator Q(u): the rate of jumping to the lower
@@ -470,7 +470,7 @@ fn diagonal_hessian(pm: &[f64], pp: &[f64], inv_cost: impl Fn(usize) -> f64, hes
     }
 }
 
-/// The optimal feedback α_a = -(d⁻_a + d⁺_a) of MATH.md §1 (α = -∂_p H), from Ĥ's upwind
+/// The optimal feedback α_a = -(d⁻_a + d⁺_a) of docs/math.md §3.1 (α = -∂_p H), from Ĥ's upwind
 /// derivatives: the mean displacement per unit time of the generator's jumps.
 pub fn control(d_minus: &[f64], d_plus: &[f64], alpha: &mut [f64]) {
     for a in 0..alpha.len() {

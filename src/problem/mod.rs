@@ -1,64 +1,173 @@
-//! The K-population mean field game of MATH.md §1, before discretisation choices of the solver:
-//! the grids, the populations (σ_k, H^k, V^k, g^k, m0^k) and the coupling f^k(x, m^1..m^K).
+//! The K-population mean field game of docs/math.md §1, before discretisation choices of the
+//! solver: the grids, the populations (σ_k, H^k, V^k, g^k, m0^k) and the coupling
+//! f^k(x, m^1..m^K).
 //!
-//! [`Problem::new`] checks every field and normalises each m0^k to unit discrete mass; it is the
-//! only way to build a `Problem`, so a `Problem` value is always valid.
+//! A [`Problem`] is built by a [`ProblemBuilder`], which owns the grid, samples every field on
+//! it, checks every value and normalises each m0^k to unit discrete mass; its fields are private,
+//! so a `Problem` value is always valid.
+//!
+//! ```
+//! # fn main() -> mfg::Result<()> {
+//! use mfg::problem::{coupling::Linear, hamiltonian::Quadratic};
+//! use mfg::{Boundary, Grid, Population, Problem, TimeGrid};
+//!
+//! let grid = Grid::new_1d(-1.0, 1.0, 51, Boundary::Reflecting)?;
+//! let problem = Problem::builder(grid, TimeGrid::new(0.5, 20)?)
+//!     .population(
+//!         Population::builder("walkers", 0.3, Quadratic::new(1.0))
+//!             .initial(|x| (-(x[0] + 0.5).powi(2) / 0.02).exp())
+//!             .terminal(|x| (x[0] - 0.5).powi(2)),
+//!     )
+//!     .coupling(Linear::from_rows(&[vec![1.0]]))
+//!     .build()?;
+//! assert_eq!(problem.k(), 1);
+//! assert!((problem.grid().integrate(problem.population(0).initial()) - 1.0).abs() < 1e-12);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod coupling;
 pub mod hamiltonian;
 pub mod population;
 
-pub use coupling::Coupling;
+pub use coupling::{Coupling, NoCoupling};
 pub use hamiltonian::Hamiltonian;
-pub use population::Population;
+pub use population::{Population, PopulationBuilder};
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, TimeGrid};
 
+/// The time structure of a problem. Only the finite horizon [0, T] on a [`TimeGrid`] exists so
+/// far; discounted and stationary (ergodic) problems are to be added as further kinds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Horizon {
+    /// Finite horizon T with terminal cost g^k, on the problem's time grid.
+    Finite,
+}
+
 /// A validated multi-population MFG on a space-time grid.
 #[derive(Debug)]
 pub struct Problem {
-    pub grid: Grid,
-    pub time: TimeGrid,
-    pub populations: Vec<Population>,
-    pub coupling: Box<dyn Coupling>,
+    grid: Grid,
+    time: TimeGrid,
+    horizon: Horizon,
+    populations: Vec<Population>,
+    coupling: Box<dyn Coupling>,
 }
 
-impl Problem {
-    /// Validates the input and normalises every initial density to Σ_i m0_i h^d = 1.
-    ///
-    /// Negative, non-finite or zero-mass initial densities are errors, never silently fixed.
-    pub fn new(
-        grid: Grid,
-        time: TimeGrid,
-        mut populations: Vec<Population>,
-        coupling: Box<dyn Coupling>,
-    ) -> Result<Self> {
-        for (k, p) in populations.iter_mut().enumerate() {
-            check_field(&grid, &p.initial, &format!("population[{k}].initial"))?;
-            if let Some((i, v)) = p.initial.iter().enumerate().find(|(_, v)| **v < 0.0) {
+/// Builds a [`Problem`]: populations are added in order (population k is the k-th added), the
+/// coupling defaults to [`NoCoupling`].
+#[derive(Debug)]
+pub struct ProblemBuilder<'a> {
+    grid: Grid,
+    time: TimeGrid,
+    populations: Vec<PopulationBuilder<'a>>,
+    coupling: Box<dyn Coupling>,
+}
+
+impl<'a> ProblemBuilder<'a> {
+    /// Adds a population.
+    pub fn population(mut self, population: PopulationBuilder<'a>) -> Self {
+        self.populations.push(population);
+        self
+    }
+
+    /// Sets the coupling f^k(x, m^1..m^K).
+    pub fn coupling(mut self, coupling: impl Coupling + 'static) -> Self {
+        self.coupling = Box::new(coupling);
+        self
+    }
+
+    /// Sets an already boxed coupling (e.g. one chosen at run time).
+    pub fn boxed_coupling(mut self, coupling: Box<dyn Coupling>) -> Self {
+        self.coupling = coupling;
+        self
+    }
+
+    /// Samples every field on the grid, validates everything and normalises every initial
+    /// density to Σ_i m0_i h^d = 1. Negative, non-finite or zero-mass initial densities are
+    /// errors, never silently fixed.
+    pub fn build(self) -> Result<Problem> {
+        let grid = self.grid;
+        let mut populations = Vec::with_capacity(self.populations.len());
+        for (k, p) in self.populations.into_iter().enumerate() {
+            let mut initial = p.initial.sample(&grid);
+            check_field(&grid, &initial, &format!("population[{k}].initial"))?;
+            if let Some((i, v)) = initial.iter().enumerate().find(|(_, v)| **v < 0.0) {
                 return Err(Error::invalid(
                     format!("population[{k}].initial"),
                     format!("negative density {v} at {}", at(&grid, i)),
                 ));
             }
-            let mass = grid.integrate(&p.initial);
+            let mass = grid.integrate(&initial);
             if !(mass > 0.0 && mass.is_finite()) {
                 return Err(Error::invalid(
                     format!("population[{k}].initial"),
                     format!("the density has mass {mass}: it must integrate to a positive number"),
                 ));
             }
-            p.initial.iter_mut().for_each(|v| *v /= mass);
+            initial.iter_mut().for_each(|v| *v /= mass);
+            populations.push(Population {
+                name: p.name,
+                sigma: p.sigma,
+                hamiltonian: p.hamiltonian,
+                potential: p.potential.sample(&grid),
+                terminal: p.terminal.sample(&grid),
+                initial,
+            });
         }
         let problem = Problem {
             grid,
-            time,
+            time: self.time,
+            horizon: Horizon::Finite,
             populations,
-            coupling,
+            coupling: self.coupling,
         };
         problem.validate()?;
         Ok(problem)
+    }
+}
+
+impl Problem {
+    /// A builder on `grid` and `time` with no population yet and no coupling.
+    pub fn builder<'a>(grid: Grid, time: TimeGrid) -> ProblemBuilder<'a> {
+        ProblemBuilder {
+            grid,
+            time,
+            populations: Vec::new(),
+            coupling: Box::new(NoCoupling),
+        }
+    }
+
+    /// The spatial grid.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    /// The time grid.
+    pub fn time(&self) -> &TimeGrid {
+        &self.time
+    }
+
+    /// The time structure.
+    pub fn horizon(&self) -> Horizon {
+        self.horizon
+    }
+
+    /// The populations, in order.
+    pub fn populations(&self) -> &[Population] {
+        &self.populations
+    }
+
+    /// Population k.
+    pub fn population(&self, k: usize) -> &Population {
+        &self.populations[k]
+    }
+
+    /// The coupling f^k(x, m).
+    pub fn coupling(&self) -> &dyn Coupling {
+        self.coupling.as_ref()
     }
 
     /// Number of populations K.
@@ -67,7 +176,7 @@ impl Problem {
     }
 
     /// Checks every field; the message names the offending one.
-    pub fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()> {
         if self.populations.is_empty() {
             return Err(Error::invalid(
                 "population",
@@ -99,14 +208,6 @@ impl Problem {
                 .validate(self.grid.dim(), &format!("{field}.hamiltonian"))?;
             check_field(&self.grid, &p.potential, &format!("{field}.potential"))?;
             check_field(&self.grid, &p.terminal, &format!("{field}.terminal"))?;
-            check_field(&self.grid, &p.initial, &format!("{field}.initial"))?;
-            let mass = self.grid.integrate(&p.initial);
-            if (mass - 1.0).abs() > 1e-12 || p.initial.iter().any(|v| *v < 0.0) {
-                return Err(Error::invalid(
-                    format!("{field}.initial"),
-                    format!("must be a density of unit mass (mass {mass})"),
-                ));
-            }
         }
         self.coupling.validate(self.k())
     }

@@ -1,42 +1,60 @@
 //! One agent type k: its diffusion σ_k (ν_k = σ_k²/2), Hamiltonian H^k, running potential
 //! V^k(x), terminal cost g^k(x) and initial density m0^k, all sampled on the grid nodes.
+//!
+//! A [`Population`] only exists inside a validated [`super::Problem`]; it is described by a
+//! [`PopulationBuilder`], whose fields are functions of the coordinates (or sampled values) that
+//! the problem builder samples on its grid.
 
 use super::hamiltonian::Hamiltonian;
 use crate::grid::Grid;
 
-/// A population (agent type). Field values live on the grid nodes (x fastest).
+/// A population (agent type) of a validated problem. Field values live on the grid nodes
+/// (x fastest).
 #[derive(Debug)]
 pub struct Population {
-    /// Name, used for output groups and messages.
-    pub name: String,
-    /// Diffusion σ ≥ 0; the viscosity is ν = σ²/2.
-    pub sigma: f64,
-    pub hamiltonian: Box<dyn Hamiltonian>,
-    /// Running potential V^k(x_i), added to the coupling cost f^k.
-    pub potential: Vec<f64>,
-    /// Terminal cost g^k(x_i).
-    pub terminal: Vec<f64>,
-    /// Initial density m0^k(x_i); [`super::Problem::new`] normalises it to Σ m0_i h^d = 1.
-    pub initial: Vec<f64>,
+    pub(super) name: String,
+    pub(super) sigma: f64,
+    pub(super) hamiltonian: Box<dyn Hamiltonian>,
+    pub(super) potential: Vec<f64>,
+    pub(super) terminal: Vec<f64>,
+    pub(super) initial: Vec<f64>,
 }
 
 impl Population {
-    /// A population on `grid` with zero potential and terminal cost and a uniform initial
-    /// density; set the fields with the `with_*` builders.
-    pub fn new(
-        grid: &Grid,
+    /// Describes a population with diffusion σ and Hamiltonian H; by default V = 0, g = 0 and a
+    /// uniform initial density. Hand it to [`super::ProblemBuilder::population`].
+    pub fn builder<'a>(
         name: impl Into<String>,
         sigma: f64,
         hamiltonian: impl Hamiltonian + 'static,
-    ) -> Self {
-        Population {
+    ) -> PopulationBuilder<'a> {
+        Self::boxed_builder(name, sigma, Box::new(hamiltonian))
+    }
+
+    /// [`Population::builder`] with an already boxed Hamiltonian (e.g. one chosen at run time).
+    pub fn boxed_builder<'a>(
+        name: impl Into<String>,
+        sigma: f64,
+        hamiltonian: Box<dyn Hamiltonian>,
+    ) -> PopulationBuilder<'a> {
+        PopulationBuilder {
             name: name.into(),
             sigma,
-            hamiltonian: Box::new(hamiltonian),
-            potential: vec![0.0; grid.len()],
-            terminal: vec![0.0; grid.len()],
-            initial: vec![1.0; grid.len()],
+            hamiltonian,
+            potential: Source::Constant(0.0),
+            terminal: Source::Constant(0.0),
+            initial: Source::Constant(1.0),
         }
+    }
+
+    /// Name, used for output groups and messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Diffusion σ ≥ 0.
+    pub fn sigma(&self) -> f64 {
+        self.sigma
     }
 
     /// Viscosity ν = σ²/2.
@@ -44,21 +62,104 @@ impl Population {
         0.5 * self.sigma * self.sigma
     }
 
-    /// Sets V^k from a function of the coordinates.
-    pub fn with_potential(mut self, grid: &Grid, f: impl Fn(&[f64]) -> f64) -> Self {
-        self.potential = grid.sample(f);
+    /// The Hamiltonian H^k.
+    pub fn hamiltonian(&self) -> &dyn Hamiltonian {
+        self.hamiltonian.as_ref()
+    }
+
+    /// Running potential V^k(x_i), added to the coupling cost f^k.
+    pub fn potential(&self) -> &[f64] {
+        &self.potential
+    }
+
+    /// Terminal cost g^k(x_i).
+    pub fn terminal(&self) -> &[f64] {
+        &self.terminal
+    }
+
+    /// Initial density m0^k(x_i), normalised to Σ_i m0_i h^d = 1.
+    pub fn initial(&self) -> &[f64] {
+        &self.initial
+    }
+}
+
+/// A field as a function of the coordinates x (a slice of length d).
+pub(super) type FieldFn<'a> = dyn Fn(&[f64]) -> f64 + 'a;
+
+/// Where the values of a field come from: sampled when the problem is built, on its grid.
+pub(super) enum Source<'a> {
+    Constant(f64),
+    Function(Box<FieldFn<'a>>),
+    Values(Vec<f64>),
+}
+
+impl Source<'_> {
+    pub(super) fn sample(self, grid: &Grid) -> Vec<f64> {
+        match self {
+            Source::Constant(c) => vec![c; grid.len()],
+            Source::Function(f) => grid.sample(f),
+            Source::Values(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Constant(c) => write!(f, "Constant({c})"),
+            Source::Function(_) => f.write_str("Function(..)"),
+            Source::Values(v) => write!(f, "Values({} nodes)", v.len()),
+        }
+    }
+}
+
+/// The description of a population before validation: functions of the coordinates x (a slice
+/// of length d) or values per node, sampled on the problem's grid by
+/// [`super::ProblemBuilder::build`].
+#[derive(Debug)]
+pub struct PopulationBuilder<'a> {
+    pub(super) name: String,
+    pub(super) sigma: f64,
+    pub(super) hamiltonian: Box<dyn Hamiltonian>,
+    pub(super) potential: Source<'a>,
+    pub(super) terminal: Source<'a>,
+    pub(super) initial: Source<'a>,
+}
+
+impl<'a> PopulationBuilder<'a> {
+    /// V^k as a function of the coordinates.
+    pub fn potential(mut self, f: impl Fn(&[f64]) -> f64 + 'a) -> Self {
+        self.potential = Source::Function(Box::new(f));
         self
     }
 
-    /// Sets g^k from a function of the coordinates.
-    pub fn with_terminal(mut self, grid: &Grid, f: impl Fn(&[f64]) -> f64) -> Self {
-        self.terminal = grid.sample(f);
+    /// g^k as a function of the coordinates.
+    pub fn terminal(mut self, f: impl Fn(&[f64]) -> f64 + 'a) -> Self {
+        self.terminal = Source::Function(Box::new(f));
         self
     }
 
-    /// Sets m0^k (unnormalised) from a function of the coordinates.
-    pub fn with_initial(mut self, grid: &Grid, f: impl Fn(&[f64]) -> f64) -> Self {
-        self.initial = grid.sample(f);
+    /// m0^k (unnormalised) as a function of the coordinates.
+    pub fn initial(mut self, f: impl Fn(&[f64]) -> f64 + 'a) -> Self {
+        self.initial = Source::Function(Box::new(f));
+        self
+    }
+
+    /// V^k as one value per grid node.
+    pub fn potential_values(mut self, v: Vec<f64>) -> Self {
+        self.potential = Source::Values(v);
+        self
+    }
+
+    /// g^k as one value per grid node.
+    pub fn terminal_values(mut self, v: Vec<f64>) -> Self {
+        self.terminal = Source::Values(v);
+        self
+    }
+
+    /// m0^k (unnormalised) as one value per grid node.
+    pub fn initial_values(mut self, v: Vec<f64>) -> Self {
+        self.initial = Source::Values(v);
         self
     }
 }

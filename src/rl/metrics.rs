@@ -221,8 +221,8 @@ pub fn pde_reference(game: &PdeGame, solution: &Solution) -> Result<Reference> {
         .map(|k| solution.iterate.u[k].level(0).iter().map(|u| -u).collect())
         .collect();
     let d = game.grid().dim();
-    let nt = game.problem().time.nt;
-    let pde_dt = game.problem().time.dt();
+    let nt = game.problem().time().nt;
+    let pde_dt = game.problem().time().dt();
     let controls = (0..game.populations())
         .map(|k| {
             let c = solution.controls(game.problem(), k);

@@ -1,6 +1,7 @@
-//! The generator Q(u) of MATH.md §2: linearising the upwind HJB operator -νΔ_h u + Ĥ(x, m, Du)
-//! around u gives -Q(u), where Q is the generator of a continuous-time Markov chain on the grid
-//! nodes. Its jump rate from node i to its neighbour through slot s = 2a + (0 lower, 1 upper) is
+//! The generator Q(u) of docs/math.md §3.2: linearising the upwind HJB operator
+//! -νΔ_h u + Ĥ(x, m, Du) around u gives -Q(u), where Q is the generator of a continuous-time
+//! Markov chain on the grid nodes. Its jump rate from node i to its neighbour through slot
+//! s = 2a + (0 lower, 1 upper) is
 //!
 //!   q_{i→lower} = ν/h_a² + d⁻_a/h_a,      q_{i→upper} = ν/h_a² - d⁺_a/h_a,
 //!
@@ -101,10 +102,10 @@ impl Generator {
     }
 }
 
-/// p⁻_a = D⁻u_i and p⁺_a = D⁺u_i for every axis. Across a reflecting wall the ghost value
-/// equals u_i, so the one-sided slope there is 0.
-#[inline]
-fn one_sided_slopes(
+/// One-sided slopes of node i per axis, p⁻_a = D⁻u_i and p⁺_a = D⁺u_i. Across a reflecting
+/// wall the ghost value equals u_i, so the slope there is 0.
+#[inline(always)]
+pub(crate) fn one_sided(
     nb: &[usize],
     u: &[f64],
     i: usize,
@@ -119,15 +120,41 @@ fn one_sided_slopes(
     }
 }
 
-/// Evaluates, at every node for one time level, the numerical Hamiltonian Ĥ(x_i, m_i, D⁻u_i,
-/// D⁺u_i) into `ham` and the rates of Q(u) into `gen`. `m_all[j]` is population j's density at
-/// the level the Hamiltonian sees (m^{n+1} for u^n).
+/// The densities of all populations at node i, into `out` (length K).
+#[inline(always)]
+pub(crate) fn local_densities(m_all: &[&[f64]], i: usize, out: &mut [f64]) {
+    for (o, m) in out.iter_mut().zip(m_all) {
+        *o = m[i];
+    }
+}
+
+/// The slopes of [`one_sided`] in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1) of
+/// [`crate::problem::Hamiltonian::hessian`].
+#[inline]
+pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
+    let (mut pm, mut pp) = ([0.0; 2], [0.0; 2]);
+    one_sided(nb, u, i, inv_h, &mut pm, &mut pp);
+    for a in 0..inv_h.len() {
+        v[2 * a] = pm[a];
+        v[2 * a + 1] = pp[a];
+    }
+}
+
+/// Evaluates the generator Q(u) of one time level into `gen`, and into `op` the HJB operator
+/// computed from it,
+///
+///   op_i = -(Q(u)u)_i - ℓ_i = -ν Δ_h u_i + Ĥ(x_i, m_i, D⁻u_i, D⁺u_i),
+///
+/// where ℓ_i = Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a) - Ĥ is the running cost of the chain's jumps (the
+/// discrete Legendre transform at the optimal rates): since (Q(u)u)_i = ν Δ_h u_i -
+/// Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a), diffusion and drift enter the scheme only through the rates of
+/// Q. `m_all[j]` is population j's density at the level the Hamiltonian sees (m^{n+1} for u^n).
 pub fn evaluate_level(
     grid: &Grid,
     pop: &Population,
     u: &[f64],
     m_all: &[&[f64]],
-    ham: &mut [f64],
+    op: &mut [f64],
     gen: &mut Generator,
 ) {
     let d = grid.dim();
@@ -137,15 +164,14 @@ pub fn evaluate_level(
     let mut mloc = vec![0.0; m_all.len()];
     let (mut pm, mut pp, mut dm, mut dp) = ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     let slots = 2 * d;
+    let h = pop.hamiltonian();
     let rates = gen.rates_mut();
     for i in 0..grid.len() {
         let nb = grid.neighbours(i);
-        one_sided_slopes(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
-        for (j, ml) in mloc.iter_mut().enumerate() {
-            *ml = m_all[j][i];
-        }
+        one_sided(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
+        local_densities(m_all, i, &mut mloc);
         let x = grid.point(i);
-        ham[i] = pop.hamiltonian.value_and_gradient(
+        let value = h.value_and_gradient(
             &x[..d],
             &mloc,
             &pm[..d],
@@ -154,18 +180,25 @@ pub fn evaluate_level(
             &mut dp[..d],
         );
         let r = &mut rates[i * slots..(i + 1) * slots];
+        // Σ_s rate_s (u_i - u_j) - ℓ_i, accumulated per axis.
+        let mut acc = value;
         for a in 0..d {
-            r[2 * a] = if nb[2 * a] != NONE {
-                diff[a] + dm[a] * inv_h[a]
+            let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
+            acc -= dm[a] * pm[a] + dp[a] * pp[a];
+            if lo != NONE {
+                r[2 * a] = diff[a] + dm[a] * inv_h[a];
+                acc += r[2 * a] * (u[i] - u[lo]);
             } else {
-                0.0
-            };
-            r[2 * a + 1] = if nb[2 * a + 1] != NONE {
-                diff[a] - dp[a] * inv_h[a]
+                r[2 * a] = 0.0;
+            }
+            if hi != NONE {
+                r[2 * a + 1] = diff[a] - dp[a] * inv_h[a];
+                acc += r[2 * a + 1] * (u[i] - u[hi]);
             } else {
-                0.0
-            };
+                r[2 * a + 1] = 0.0;
+            }
         }
+        op[i] = acc;
     }
 }
 
@@ -184,13 +217,10 @@ pub fn controls_level(
     let (mut pm, mut pp, mut dm, mut dp, mut al) =
         ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     for i in 0..grid.len() {
-        let nb = grid.neighbours(i);
-        one_sided_slopes(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
-        for (j, ml) in mloc.iter_mut().enumerate() {
-            *ml = m_all[j][i];
-        }
+        one_sided(grid.neighbours(i), u, i, &inv_h[..d], &mut pm, &mut pp);
+        local_densities(m_all, i, &mut mloc);
         let x = grid.point(i);
-        pop.hamiltonian.gradient(
+        pop.hamiltonian().gradient(
             &x[..d],
             &mloc,
             &pm[..d],
@@ -199,8 +229,24 @@ pub fn controls_level(
             &mut dp[..d],
         );
         crate::problem::hamiltonian::control(&dm[..d], &dp[..d], &mut al[..d]);
-        for a in 0..d {
-            alpha[a][i] = al[a];
+        for (axis, v) in alpha.iter_mut().zip(al) {
+            axis[i] = v;
         }
     }
+}
+
+/// Q(u) of a quadratic Hamiltonian (cost 1) with diffusion σ, for solver tests that need a
+/// realistic generator.
+#[cfg(test)]
+pub(crate) fn quadratic_generator(grid: &Grid, sigma: f64, u: &[f64]) -> Generator {
+    use crate::problem::{hamiltonian::Quadratic, Problem};
+    let problem = Problem::builder(grid.clone(), crate::grid::TimeGrid::new(1.0, 1).unwrap())
+        .population(Population::builder("t", sigma, Quadratic::new(1.0)))
+        .build()
+        .expect("a valid test problem");
+    let m = vec![1.0; grid.len()];
+    let mut op = vec![0.0; grid.len()];
+    let mut gen = Generator::zeros(grid);
+    evaluate_level(grid, problem.population(0), u, &[&m], &mut op, &mut gen);
+    gen
 }

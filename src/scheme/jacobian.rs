@@ -1,17 +1,10 @@
-//! The whole discrete system (all K populations, all time steps, u and m) as one nonlinear
-//! equation F(x) = 0, and its exact Jacobian, for Newton's method (MATH.md §3).
+//! The exact Jacobian of the discrete system F(u, m) = 0 of [`super::system`] (docs/math.md §4), for
+//! Newton's method: its storage, its products and its entries.
 //!
 //! Unknowns x (see [`Layout`]): u^n_k for n = 0..Nt-1 (u^{Nt} = g^k is fixed) and m^{n+1}_k for
-//! n = 0..Nt-1 (m^0 = m0^k is fixed), population by population, u-part first. Equations, with
-//! every row multiplied by Δt so that the diagonal blocks are I - ΔtQ:
-//!
-//! ```text
-//! F_H(k,n) = u^n - u^{n+1} - Δt ν Δ_h u^n + Δt (Ĥ^k(x, m^{n+1}, D⁻u^n, D⁺u^n) - s f^k(x, m^{n+1}) - V^k)
-//! F_F(k,n) = m^{n+1} - m^n - Δt Q^k(u^n, m^{n+1})ᵀ m^{n+1}
-//! ```
-//!
-//! (s = 1 is the problem; s < 1 scales the coupling for continuation). Its Jacobian, block by
-//! block, with Q_n = Q^k(u^n, m^{n+1}) the generator of the HJB step:
+//! n = 0..Nt-1 (m^0 = m0^k is fixed), population by population, u-part first; row r of F belongs
+//! to unknown r. The Jacobian, block by block, with Q_n = Q^k(u^n, m^{n+1}) the generator of the
+//! HJB step:
 //!
 //! ```text
 //! ∂F_H(k,n)/∂u(k,n)   = I - ΔtQ_n                ∂F_H(k,n)/∂u(k,n+1) = -I
@@ -30,8 +23,7 @@
 //! on m, e.g. congestion |p|²/(2(1+m)^α)); no shipped Hamiltonian has it, and for one that has
 //! it the Jacobian misses that term and Newton's convergence degrades to linear.
 
-use super::generator::Generator;
-use super::{densities_at, hjb_step_residual, Residual};
+use super::generator::{local_densities, one_sided, slopes, Generator};
 use crate::field::Field;
 use crate::grid::{Grid, NONE};
 use crate::problem::Problem;
@@ -52,8 +44,8 @@ impl Layout {
     pub fn new(problem: &Problem) -> Self {
         Layout {
             populations: problem.k(),
-            steps: problem.time.nt,
-            nodes: problem.grid.len(),
+            steps: problem.time().nt,
+            nodes: problem.grid().len(),
         }
     }
 
@@ -132,15 +124,45 @@ impl Linearization {
     pub fn new(problem: &Problem) -> Self {
         let layout = Layout::new(problem);
         let (kk, nt, n) = (layout.populations, layout.steps, layout.nodes);
-        let nv = 2 * problem.grid.dim();
+        let nv = 2 * problem.grid().dim();
         Linearization {
             layout,
-            dt: problem.time.dt(),
-            dim: problem.grid.dim(),
-            gens: vec![Generator::zeros(&problem.grid); kk * nt],
+            dt: problem.time().dt(),
+            dim: problem.grid().dim(),
+            gens: vec![Generator::zeros(problem.grid()); kk * nt],
             coupling: vec![0.0; kk * kk * nt * n],
             coupling_used: vec![true; kk * kk],
             transport: vec![0.0; kk * nt * n * nv * nv],
+        }
+    }
+
+    /// The per-population parts, for filling in parallel.
+    pub(crate) fn parts(&mut self) -> Vec<LinearizationPart<'_>> {
+        let l = self.layout;
+        let (nt, b, kk) = (l.steps, l.block(), l.populations);
+        let nv = 2 * self.dim;
+        self.gens
+            .chunks_mut(nt)
+            .zip(self.coupling.chunks_mut(kk * b))
+            .zip(self.transport.chunks_mut(b * nv * nv))
+            .map(|((gens, coupling), transport)| LinearizationPart {
+                gens,
+                coupling,
+                transport,
+            })
+            .collect()
+    }
+
+    /// Marks the coupling blocks that are zero everywhere (the products skip them).
+    pub(crate) fn detect_coupling_blocks(&mut self) {
+        let l = self.layout;
+        let len = l.block();
+        for k in 0..l.populations {
+            for j in 0..l.populations {
+                let s = (k * l.populations + j) * len;
+                self.coupling_used[k * l.populations + j] =
+                    self.coupling[s..s + len].iter().any(|&v| v != 0.0);
+            }
         }
     }
 
@@ -355,268 +377,74 @@ impl Linearization {
     }
 }
 
-/// One-sided slopes of node i in the order v = (p⁻_0, p⁺_0, p⁻_1, p⁺_1); 0 across a wall.
-#[inline]
-fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [f64; 4]) {
-    for (a, ih) in inv_h.iter().enumerate() {
-        let (lo, hi) = (nb[2 * a], nb[2 * a + 1]);
-        v[2 * a] = if lo != NONE { (u[i] - u[lo]) * ih } else { 0.0 };
-        v[2 * a + 1] = if hi != NONE { (u[hi] - u[i]) * ih } else { 0.0 };
-    }
+/// Population k's share of a [`Linearization`], filled level by level by the evaluation of
+/// the system ([`super::System::evaluate`]), so that populations are filled in parallel.
+#[derive(Debug)]
+pub struct LinearizationPart<'a> {
+    /// Q_n of population k, n = 0..Nt-1 (written by the HJB step residual).
+    pub(crate) gens: &'a mut [Generator],
+    /// Coupling coefficients of rows k, at `(j·Nt + n)·N + i`.
+    coupling: &'a mut [f64],
+    /// Transport derivatives of population k, at `(n·N + i)·nv² + s·nv + r`.
+    transport: &'a mut [f64],
 }
 
-/// Per-population scratch of [`evaluate`].
-#[derive(Debug, Clone)]
-pub struct EvalScratch {
-    ham: Vec<f64>,
-    res: Vec<f64>,
-    src: Vec<f64>,
-    qtm: Vec<f64>,
-    gen: Generator,
-}
-
-impl EvalScratch {
-    pub fn new(grid: &Grid) -> Self {
-        let n = grid.len();
-        EvalScratch {
-            ham: vec![0.0; n],
-            res: vec![0.0; n],
-            src: vec![0.0; n],
-            qtm: vec![0.0; n],
-            gen: Generator::zeros(grid),
-        }
-    }
-}
-
-/// Scratch for all populations.
-pub fn scratch(problem: &Problem) -> Vec<EvalScratch> {
-    (0..problem.k())
-        .map(|_| EvalScratch::new(&problem.grid))
-        .collect()
-}
-
-/// Evaluates the system at (u, m) with the coupling scaled by `s`: writes F (Δt-scaled rows, in
-/// the [`Layout`] order) into `f` when given, the Jacobian into `lin` when given, and returns the
-/// residual norms of [`super::system_residual`] (identical to it for s = 1):
-/// hjb = max |F_H|, fp = max_n h^d Σ_i |F_F|, each also covering the fixed levels u^{Nt} = g
-/// and m^0 = m0.
-pub fn evaluate(
-    problem: &Problem,
-    s: f64,
-    u: &[Field],
-    m: &[Field],
-    f: Option<&mut [f64]>,
-    lin: Option<&mut Linearization>,
-    scratch: &mut [EvalScratch],
-) -> Residual {
-    let layout = Layout::new(problem);
-    let b = layout.block();
-    let kk = layout.populations;
-    // Per-population output chunks, so that populations run in parallel.
-    type Chunks<'a> = Vec<Option<&'a mut [f64]>>;
-    let (mut fu, mut fm): (Chunks<'_>, Chunks<'_>) = match f {
-        Some(f) => {
-            let (a, c) = f.split_at_mut(layout.half());
-            (
-                a.chunks_mut(b).map(Some).collect(),
-                c.chunks_mut(b).map(Some).collect(),
-            )
-        }
-        None => (
-            (0..kk).map(|_| None).collect(),
-            (0..kk).map(|_| None).collect(),
-        ),
-    };
-    type LinChunks<'a> = (&'a mut [Generator], &'a mut [f64], &'a mut [f64]);
-    let mut lin = lin;
-    let mut lins: Vec<Option<LinChunks<'_>>> = match lin.as_deref_mut() {
-        Some(lin) => {
-            let nt = layout.steps;
-            let nv = 2 * problem.grid.dim();
-            let gens = lin.gens.chunks_mut(nt);
-            let coup = lin.coupling.chunks_mut(kk * b);
-            let tr = lin.transport.chunks_mut(b * nv * nv);
-            gens.zip(coup)
-                .zip(tr)
-                .map(|((g, c), t)| Some((g, c, t)))
-                .collect()
-        }
-        None => (0..kk).map(|_| None).collect(),
-    };
-    let parts: Vec<Residual> = scratch
-        .par_iter_mut()
-        .zip(fu.par_iter_mut())
-        .zip(fm.par_iter_mut())
-        .zip(lins.par_iter_mut())
-        .enumerate()
-        .map(|(k, (((sc, fu), fm), lin))| evaluate_population(problem, k, s, u, m, fu, fm, lin, sc))
-        .collect();
-    drop(lins);
-    if let Some(lin) = lin {
-        // The coupling blocks that are identically zero are skipped by the products.
-        detect_coupling_blocks(lin);
-    }
-    parts.iter().fold(Residual::default(), |a, r| Residual {
-        hjb: nan_max(a.hjb, r.hjb),
-        fp: nan_max(a.fp, r.fp),
-    })
-}
-
-/// Marks the coupling blocks of `lin` that are zero everywhere.
-fn detect_coupling_blocks(lin: &mut Linearization) {
-    let l = lin.layout;
-    let len = l.block();
-    for k in 0..l.populations {
-        for j in 0..l.populations {
-            let s = (k * l.populations + j) * len;
-            lin.coupling_used[k * l.populations + j] =
-                lin.coupling[s..s + len].iter().any(|&v| v != 0.0);
-        }
-    }
-}
-
-fn nan_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else {
-        a.max(b)
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn evaluate_population(
-    problem: &Problem,
-    k: usize,
-    s: f64,
-    u: &[Field],
-    m: &[Field],
-    fu: &mut Option<&mut [f64]>,
-    fm: &mut Option<&mut [f64]>,
-    lin: &mut Option<(&mut [Generator], &mut [f64], &mut [f64])>,
-    sc: &mut EvalScratch,
-) -> Residual {
-    let grid = &problem.grid;
-    let pop = &problem.populations[k];
-    let (nt, nn, kk) = (problem.time.nt, grid.len(), problem.k());
-    let dt = problem.time.dt();
-    let d = grid.dim();
-    let nv = 2 * d;
-    let h_d = grid.cell_volume();
-    let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
-    let mut r = Residual::default();
-    let mut mloc = vec![0.0; kk];
-    let mut dham = vec![0.0; kk];
-    let (mut v, mut hess) = ([0.0; 4], [0.0; 16]);
-    for n in 0..nt {
-        let m_next = densities_at(m, n + 1);
-        #[allow(clippy::needless_range_loop)]
+impl LinearizationPart<'_> {
+    /// Fills the coupling and transport entries of step n from u^n and the densities m^{n+1} of
+    /// all populations, at coupling strength s.
+    // Node i and population j index several arrays of different layouts at once.
+    #[allow(clippy::needless_range_loop)]
+    pub(crate) fn fill_level(
+        &mut self,
+        problem: &Problem,
+        k: usize,
+        n: usize,
+        s: f64,
+        un: &[f64],
+        densities: &[&[f64]],
+    ) {
+        let grid = problem.grid();
+        let pop = problem.population(k);
+        let (nt, nn, kk) = (problem.time().nt, grid.len(), problem.k());
+        let dt = problem.time().dt();
+        let d = grid.dim();
+        let nv = 2 * d;
+        let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
+        let mut mloc = vec![0.0; kk];
+        let mut dham = vec![0.0; kk];
+        let (mut pm, mut pp, mut hess) = ([0.0; 2], [0.0; 2], [0.0; 16]);
+        let h = pop.hamiltonian();
         for i in 0..nn {
-            for (j, ml) in mloc.iter_mut().enumerate() {
-                *ml = m_next[j][i];
-            }
+            local_densities(densities, i, &mut mloc);
             let x = grid.point(i);
-            let fc = if s != 0.0 {
-                s * problem.coupling.cost(k, &x[..d], &mloc)
-            } else {
-                0.0
-            };
-            sc.src[i] = fc + pop.potential[i];
-        }
-        let rh = {
-            let gen: &mut Generator = match lin {
-                Some((gens, _, _)) => &mut gens[n],
-                None => &mut sc.gen,
-            };
-            let rh = hjb_step_residual(
-                grid,
-                pop,
-                dt,
-                u[k].level(n),
-                u[k].level(n + 1),
-                &m_next,
-                &sc.src,
-                &mut sc.ham,
-                &mut sc.res,
-                gen,
-            );
-            gen.apply_transpose(grid, m_next[k], &mut sc.qtm);
-            rh
-        };
-        let mk = m[k].level(n);
-        let mut fp = 0.0;
-        for i in 0..nn {
-            fp += ((m_next[k][i] - mk[i]) - dt * sc.qtm[i]).abs();
-        }
-        if let Some(fu) = fu.as_deref_mut() {
-            let out = &mut fu[n * nn..(n + 1) * nn];
-            out.iter_mut().zip(&sc.res).for_each(|(o, r)| *o = dt * r);
-        }
-        if let Some(fm) = fm.as_deref_mut() {
-            let out = &mut fm[n * nn..(n + 1) * nn];
-            for i in 0..nn {
-                out[i] = (m_next[k][i] - mk[i]) - dt * sc.qtm[i];
+            let nb = grid.neighbours(i);
+            one_sided(nb, un, i, &inv_h[..d], &mut pm, &mut pp);
+            h.density_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dham);
+            for j in 0..kk {
+                let df = if s != 0.0 {
+                    s * problem.coupling().derivative(k, j, &x[..d], &mloc)
+                } else {
+                    0.0
+                };
+                self.coupling[(j * nt + n) * nn + i] = dt * (dham[j] - df);
             }
-        }
-        if let Some((_, coup, tr)) = lin.as_mut() {
-            let un = u[k].level(n);
-            for i in 0..nn {
-                for (j, ml) in mloc.iter_mut().enumerate() {
-                    *ml = m_next[j][i];
-                }
-                let x = grid.point(i);
-                let nb = grid.neighbours(i);
-                slopes(nb, un, i, &inv_h[..d], &mut v);
-                let (mut pm, mut pp) = ([0.0; 2], [0.0; 2]);
-                for a in 0..d {
-                    pm[a] = v[2 * a];
-                    pp[a] = v[2 * a + 1];
-                }
-                pop.hamiltonian
-                    .density_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dham);
-                for j in 0..kk {
-                    let df = if s != 0.0 {
-                        s * problem.coupling.derivative(k, j, &x[..d], &mloc)
-                    } else {
-                        0.0
-                    };
-                    coup[(j * nt + n) * nn + i] = dt * (dham[j] - df);
-                }
-                pop.hamiltonian
-                    .hessian(&x[..d], &mloc, &pm[..d], &pp[..d], &mut hess[..nv * nv]);
-                let g = &mut tr[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv];
-                let scale = dt * m_next[k][i];
-                for sl in 0..nv {
-                    let a = sl / 2;
-                    // rate(lower) = ν/h² + d⁻/h, rate(upper) = ν/h² - d⁺/h; 0 across a wall.
-                    let sign = if nb[sl] == NONE {
-                        0.0
-                    } else if sl % 2 == 0 {
-                        inv_h[a]
-                    } else {
-                        -inv_h[a]
-                    };
-                    for c in 0..nv {
-                        g[sl * nv + c] = scale * sign * hess[sl * nv + c];
-                    }
+            h.hessian(&x[..d], &mloc, &pm[..d], &pp[..d], &mut hess[..nv * nv]);
+            let g = &mut self.transport[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv];
+            let scale = dt * densities[k][i];
+            for sl in 0..nv {
+                let a = sl / 2;
+                // rate(lower) = ν/h² + d⁻/h, rate(upper) = ν/h² - d⁺/h; 0 across a wall.
+                let sign = if nb[sl] == NONE {
+                    0.0
+                } else if sl % 2 == 0 {
+                    inv_h[a]
+                } else {
+                    -inv_h[a]
+                };
+                for c in 0..nv {
+                    g[sl * nv + c] = scale * sign * hess[sl * nv + c];
                 }
             }
         }
-        r.hjb = nan_max(r.hjb, dt * rh);
-        r.fp = nan_max(r.fp, fp * h_d);
     }
-    let term = u[k]
-        .level(nt)
-        .iter()
-        .zip(&pop.terminal)
-        .fold(0.0f64, |a, (x, y)| nan_max(a, (x - y).abs()));
-    r.hjb = nan_max(r.hjb, term);
-    let init: f64 = m[k]
-        .level(0)
-        .iter()
-        .zip(&pop.initial)
-        .map(|(a, b)| (a - b).abs())
-        .sum::<f64>()
-        * h_d;
-    r.fp = nan_max(r.fp, init);
-    r
 }

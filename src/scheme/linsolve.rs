@@ -76,7 +76,7 @@ impl std::str::FromStr for LinearSolver {
             "direct" => Ok(LinearSolver::Direct),
             "iterative" => Ok(LinearSolver::Iterative),
             _ => Err(Error::invalid(
-                "solver.linear_solver",
+                "solver.linear.step_solver",
                 format!("{s:?}: expected one of auto, direct, iterative"),
             )),
         }
@@ -1292,8 +1292,6 @@ fn bicgstab(
 mod tests {
     use super::*;
     use crate::grid::Axis;
-    use crate::problem::hamiltonian::Quadratic;
-    use crate::problem::Population;
 
     /// A seeded generator of uniform numbers in [0, 1) (no dependency needed).
     struct Lcg(u64);
@@ -1342,12 +1340,7 @@ mod tests {
                 })
                 .sum()
         });
-        let pop = Population::new(grid, "t", 0.25, Quadratic::new(1.0));
-        let m = vec![1.0; grid.len()];
-        let mut ham = vec![0.0; grid.len()];
-        let mut gen = Generator::zeros(grid);
-        super::super::generator::evaluate_level(grid, &pop, &u, &[&m], &mut ham, &mut gen);
-        gen
+        super::super::generator::quadratic_generator(grid, 0.25, &u)
     }
 
     fn rel_err(a: &[f64], b: &[f64]) -> f64 {

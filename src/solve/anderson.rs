@@ -15,11 +15,13 @@
 //! The history restarts when the least-squares problem is ill-conditioned or ‖f‖ grows by more
 //! than `restart_factor` over its best value (a safeguard for non-monotone couplings).
 
-use super::{Iterate, Method, PopBuffers, StepMeasure};
+use super::gmres::dot;
+use super::response::{non_finite, relax, Responses};
+use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::problem::Problem;
-use crate::scheme::{self, generator, HjbSettings, Workspace};
+use crate::scheme::{self, generator, HjbSettings};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -51,19 +53,19 @@ impl AndersonSettings {
     pub fn validate(&self) -> Result<()> {
         if !(self.mixing > 0.0 && self.mixing <= 1.0) {
             return Err(Error::invalid(
-                "solver.anderson_mixing",
+                "solver.anderson.mixing",
                 format!("{}: β must lie in (0, 1]", self.mixing),
             ));
         }
         if !(self.relaxation > 0.0 && self.relaxation <= 1.0) {
             return Err(Error::invalid(
-                "solver.relaxation",
+                "solver.anderson.relaxation",
                 format!("{}: θ must lie in (0, 1]", self.relaxation),
             ));
         }
         if self.restart_factor.is_nan() || self.restart_factor <= 1.0 {
             return Err(Error::invalid(
-                "solver.anderson_restart",
+                "solver.anderson.restart_factor",
                 format!("{}: must exceed 1", self.restart_factor),
             ));
         }
@@ -75,10 +77,7 @@ impl AndersonSettings {
 #[derive(Debug)]
 pub struct Anderson {
     settings: AndersonSettings,
-    hjb: HjbSettings,
-    buffers: Vec<PopBuffers>,
-    ws: Vec<Workspace>,
-    sources: Vec<Field>,
+    responses: Responses,
     /// History (oldest first): ΔF_i = f_{i+1} - f_i, ΔG_i = G_{i+1} - G_i, ΔX_i = x_{i+1} - x_i.
     df: Vec<Vec<f64>>,
     dg: Vec<Vec<f64>>,
@@ -93,14 +92,9 @@ pub struct Anderson {
 impl Anderson {
     pub fn new(problem: &Problem, settings: AndersonSettings, hjb: HjbSettings) -> Result<Self> {
         settings.validate()?;
-        let (n, nt) = (problem.grid.len(), problem.time.nt);
-        let buffers = PopBuffers::for_problem(problem);
         Ok(Anderson {
             settings,
-            hjb,
-            buffers,
-            ws: super::workspaces(problem, hjb.linear_solver)?,
-            sources: vec![Field::filled(nt.max(1), n, 0.0); problem.k()],
+            responses: Responses::new(problem, hjb)?,
             df: Vec::new(),
             dg: Vec::new(),
             dx: Vec::new(),
@@ -146,9 +140,9 @@ impl Anderson {
             let mut a = DMatrix::zeros(mm, mm);
             let mut rhs = DVector::zeros(mm);
             for i in 0..mm {
-                rhs[i] = super::gmres::dot(&self.df[i], &f);
+                rhs[i] = dot(&self.df[i], &f);
                 for j in 0..=i {
-                    let v = super::gmres::dot(&self.df[i], &self.df[j]);
+                    let v = dot(&self.df[i], &self.df[j]);
                     a[(i, j)] = v;
                     a[(j, i)] = v;
                 }
@@ -204,29 +198,21 @@ impl Method for Anderson {
         iterate: &mut Iterate,
         iteration: usize,
     ) -> Result<StepMeasure> {
-        let (nt, nn) = (problem.time.nt, problem.grid.len());
+        let (nt, nn) = (problem.time().nt, problem.grid().len());
         let block = nt * nn;
-        let hjb = self.hjb;
         let warm = iteration > 0;
         // 1. Best responses u_BR = HJB(m).
-        self.sources
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(k, s)| scheme::running_costs(problem, k, &iterate.m, s));
-        let newton = super::best_responses(
-            problem,
-            iterate,
-            &self.sources,
-            &mut self.buffers,
-            &mut self.ws,
-            &hjb,
-            warm,
-            |_, _, _| Ok(()),
-        )?;
+        let swept = self
+            .responses
+            .best_responses(problem, iterate, warm, |_, _, _| Ok(()))?;
+        let newton = match swept {
+            Ok(n) => n,
+            Err(stopped) => return Ok(stopped),
+        };
         // 2. Anderson mixing on u.
         let x = gather_u(&iterate.u, nt, nn);
         let g: Vec<f64> = {
-            let bu: Vec<&Field> = self.buffers.iter().map(|b| &b.u).collect();
+            let bu: Vec<&Field> = self.responses.buffers.iter().map(|b| &b.u).collect();
             let mut g = Vec::with_capacity(x.len());
             for f in bu {
                 g.extend_from_slice(&f.as_slice()[..block]);
@@ -234,7 +220,7 @@ impl Method for Anderson {
             g
         };
         let f: Vec<f64> = g.par_iter().zip(&x).map(|(a, b)| a - b).collect();
-        let fnorm = super::gmres::dot(&f, &f).sqrt();
+        let fnorm = dot(&f, &f).sqrt();
         if fnorm > self.settings.restart_factor * self.best {
             self.restart();
         }
@@ -248,47 +234,45 @@ impl Method for Anderson {
         let theta = self.settings.relaxation;
         let it: &Iterate = iterate;
         let next = &next;
-        self.buffers
+        let responses = &mut self.responses;
+        let swept = responses
+            .buffers
             .par_iter_mut()
-            .zip(self.ws.par_iter_mut())
+            .zip(responses.ws.par_iter_mut())
             .enumerate()
             .try_for_each(|(k, (b, ws))| -> Result<()> {
                 let bu = b.u.as_mut_slice();
                 bu[..block].copy_from_slice(&next[k * block..(k + 1) * block]);
-                bu[block..].copy_from_slice(problem.populations[k].terminal.as_slice());
+                bu[block..].copy_from_slice(problem.population(k).terminal());
                 for n in 0..nt {
                     let m_next = scheme::densities_at(&it.m, n + 1);
                     generator::evaluate_level(
-                        &problem.grid,
-                        &problem.populations[k],
+                        problem.grid(),
+                        problem.population(k),
                         b.u.level(n),
                         &m_next,
-                        &mut b.ham,
+                        &mut b.scratch,
                         &mut b.gens[n],
                     );
                 }
                 scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
-                super::relax(&mut b.m, &it.m[k], theta);
+                relax(&mut b.m, &it.m[k], theta);
                 Ok(())
-            })?;
-        let (delta_u, delta_m) = super::commit(
-            problem,
-            self.buffers.iter_mut().map(|b| (&mut b.u, &mut b.m)),
-            iterate,
-        );
-        let mut measure = StepMeasure {
+            });
+        if let Err(e) = swept {
+            return Ok(StepMeasure {
+                outcome: non_finite(e)?,
+                ..Default::default()
+            });
+        }
+        let (delta_u, delta_m) = self.responses.commit(problem, iterate);
+        Ok(StepMeasure {
             theta,
             inner_iterations: newton,
             delta_u,
             delta_m,
-            ..Default::default()
-        };
-        self.sources
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(k, s)| scheme::running_costs(problem, k, &iterate.m, s));
-        measure.residual =
-            scheme::system_residual(problem, &iterate.u, &iterate.m, &self.sources, &mut self.ws);
-        Ok(measure)
+            residual: self.responses.residual(problem, iterate),
+            outcome: Outcome::Advanced,
+        })
     }
 }

@@ -398,8 +398,6 @@ fn gauss_seidel(
 mod tests {
     use super::*;
     use crate::grid::Axis;
-    use crate::problem::hamiltonian::Quadratic;
-    use crate::problem::Population;
 
     /// Repeated V-cycles (as a stationary iteration) converge fast for M and Mᵀ, with
     /// reflecting and periodic walls, also under a strong drift (the periodic case puts a jump of
@@ -418,11 +416,8 @@ mod tests {
                 Axis::new(0.0, 1.0, n, Boundary::Reflecting),
             )
             .unwrap();
-            let pop = Population::new(&g, "a", 0.25, Quadratic::new(1.0));
             let u = g.sample(|x| 2.0 * (x[0] - 0.7).powi(2) + (3.0 * x[1]).sin());
-            let mut gen = Generator::zeros(&g);
-            let mut ham = vec![0.0; g.len()];
-            crate::scheme::generator::evaluate_level(&g, &pop, &u, &[&u], &mut ham, &mut gen);
+            let gen = crate::scheme::generator::quadratic_generator(&g, 0.25, &u);
             let mut mg = StepMultigrid::new(&g);
             assert!(mg.depth() >= 2);
             mg.setup(&g, &gen, 1.0 / n as f64);

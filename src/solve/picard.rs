@@ -1,14 +1,13 @@
-//! Picard / best-response iteration for the K-population system (MATH.md §3): given the
+//! Picard / best-response iteration for the K-population system (docs/math.md §4): given the
 //! densities m of all populations, solve the K HJB equations backward (best responses u^k, in
 //! parallel over k), then the K FP equations forward with the adjoint generators, and relax
 //! m ← (1 - θ) m + θ m_BR. θ fixed is damped Picard; θ_n = 1/(n+1) is fictitious play.
 
-use super::{Iterate, Method, PopBuffers, StepMeasure};
+use super::response::{relax, Responses};
+use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
-use crate::field::Field;
 use crate::problem::Problem;
-use crate::scheme::{self, HjbSettings, Workspace};
-use rayon::prelude::*;
+use crate::scheme::{self, HjbSettings};
 
 /// Relaxation of the density update.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,10 +27,11 @@ impl Relaxation {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks θ ∈ (0, 1]; the error names `solver.picard.relaxation`.
+    pub fn validate(&self) -> Result<()> {
         match *self {
             Relaxation::Fixed(t) if !(t > 0.0 && t <= 1.0) => Err(Error::invalid(
-                "solver.relaxation",
+                "solver.picard.relaxation",
                 format!("{t}: θ must lie in (0, 1]"),
             )),
             _ => Ok(()),
@@ -43,40 +43,17 @@ impl Relaxation {
 #[derive(Debug)]
 pub struct Picard {
     relaxation: Relaxation,
-    hjb: HjbSettings,
-    buffers: Vec<PopBuffers>,
-    ws: Vec<Workspace>,
-    /// Running costs F^k(m) for the densities `sources_m`: the residual of one step computes
-    /// them for the new m, and the next step's HJB sweeps reuse them.
-    sources: Vec<Field>,
-    sources_m: Vec<Field>,
+    responses: Responses,
 }
 
 impl Picard {
+    /// Picard iteration with the given relaxation and HJB step settings.
     pub fn new(problem: &Problem, relaxation: Relaxation, hjb: HjbSettings) -> Result<Self> {
         relaxation.validate()?;
-        let (n, nt) = (problem.grid.len(), problem.time.nt);
-        let buffers = PopBuffers::for_problem(problem);
         Ok(Picard {
             relaxation,
-            hjb,
-            buffers,
-            ws: super::workspaces(problem, hjb.linear_solver)?,
-            sources: vec![Field::filled(nt.max(1), n, 0.0); problem.k()],
-            sources_m: Vec::new(),
+            responses: Responses::new(problem, hjb)?,
         })
-    }
-
-    /// Makes `self.sources` hold the running costs for the densities `m`.
-    fn update_sources(&mut self, problem: &Problem, m: &[Field]) {
-        if self.sources_m.as_slice() == m {
-            return;
-        }
-        self.sources
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(k, s)| scheme::running_costs(problem, k, m, s));
-        self.sources_m = m.to_vec();
     }
 }
 
@@ -95,40 +72,27 @@ impl Method for Picard {
         iteration: usize,
     ) -> Result<StepMeasure> {
         let theta = self.relaxation.theta(iteration);
-        let hjb = self.hjb;
         // Once u comes from an HJB solve, its level n is the best Newton start for step n.
         let warm = iteration > 0;
-        self.update_sources(problem, &iterate.m);
         let old_m = &iterate.m;
-        let newton = super::best_responses(
-            problem,
-            iterate,
-            &self.sources,
-            &mut self.buffers,
-            &mut self.ws,
-            &hjb,
-            warm,
-            |k, b, ws| {
+        let newton = match self
+            .responses
+            .best_responses(problem, iterate, warm, |k, b, ws| {
                 scheme::fp_sweep(problem, k, &b.gens, &mut b.m, ws)?;
-                super::relax(&mut b.m, &old_m[k], theta);
+                relax(&mut b.m, &old_m[k], theta);
                 Ok(())
-            },
-        )?;
-        let (delta_u, delta_m) = super::commit(
-            problem,
-            self.buffers.iter_mut().map(|b| (&mut b.u, &mut b.m)),
-            iterate,
-        );
-        let mut measure = StepMeasure {
+            })? {
+            Ok(n) => n,
+            Err(stopped) => return Ok(stopped),
+        };
+        let (delta_u, delta_m) = self.responses.commit(problem, iterate);
+        Ok(StepMeasure {
             theta,
             inner_iterations: newton,
             delta_u,
             delta_m,
-            ..Default::default()
-        };
-        self.update_sources(problem, &iterate.m);
-        measure.residual =
-            scheme::system_residual(problem, &iterate.u, &iterate.m, &self.sources, &mut self.ws);
-        Ok(measure)
+            residual: self.responses.residual(problem, iterate),
+            outcome: Outcome::Advanced,
+        })
     }
 }

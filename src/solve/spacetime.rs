@@ -325,12 +325,12 @@ impl Krylov {
         preconditioner: Preconditioner,
         step_solver: LinearSolver,
     ) -> Result<Self> {
-        let grid = &problem.grid;
+        let grid = &problem.grid();
         let multigrid = match preconditioner {
             Preconditioner::Exact | Preconditioner::Auto => false,
             Preconditioner::Multigrid => true,
         };
-        let (kk, nt) = (problem.k(), problem.time.nt);
+        let (kk, nt) = (problem.k(), problem.time().nt);
         let inverses = if multigrid {
             let proto = StepMultigrid::new(grid);
             Inverses::Multigrid(vec![vec![proto; nt]; kk])

@@ -10,14 +10,19 @@ use mfg::solve::Iterate;
 /// 1D, two populations crossing, with the given coupling.
 pub fn problem_1d(nx: usize, nt: usize, boundary: Boundary, c: Box<dyn Coupling>) -> Problem {
     let grid = Grid::new_1d(-1.0, 1.0, nx, boundary).unwrap();
-    let a = Population::new(&grid, "a", 0.5, Quadratic::new(1.0))
-        .with_initial(&grid, |x| (-(x[0] + 0.4).powi(2) / 0.08).exp() + 0.05)
-        .with_terminal(&grid, |x| (x[0] - 0.5).powi(2))
-        .with_potential(&grid, |x| 0.2 * x[0] * x[0]);
-    let b = Population::new(&grid, "b", 0.4, Power::new(1.5, 1.3))
-        .with_initial(&grid, |x| (-(x[0] - 0.3).powi(2) / 0.05).exp() + 0.02)
-        .with_terminal(&grid, |x| 0.8 * (x[0] + 0.4).powi(2));
-    Problem::new(grid, TimeGrid::new(0.5, nt).unwrap(), vec![a, b], c).unwrap()
+    let a = Population::builder("a", 0.5, Quadratic::new(1.0))
+        .initial(|x| (-(x[0] + 0.4).powi(2) / 0.08).exp() + 0.05)
+        .terminal(|x| (x[0] - 0.5).powi(2))
+        .potential(|x| 0.2 * x[0] * x[0]);
+    let b = Population::builder("b", 0.4, Power::new(1.5, 1.3))
+        .initial(|x| (-(x[0] - 0.3).powi(2) / 0.05).exp() + 0.02)
+        .terminal(|x| 0.8 * (x[0] + 0.4).powi(2));
+    Problem::builder(grid, TimeGrid::new(0.5, nt).unwrap())
+        .population(a)
+        .population(b)
+        .boxed_coupling(c)
+        .build()
+        .unwrap()
 }
 
 /// 2D, two populations (isotropic and anisotropic) crossing, with the given coupling.
@@ -27,17 +32,18 @@ pub fn problem_2d(nx: usize, ny: usize, nt: usize, c: Box<dyn Coupling>) -> Prob
         Axis::new(0.0, 1.0, ny, Boundary::Periodic),
     )
     .unwrap();
-    let a = Population::new(&grid, "a", 0.5, Quadratic::new(1.0))
-        .with_initial(&grid, |x| {
-            (-((x[0] - 0.5).powi(2) + (x[1] - 0.5).powi(2)) / 0.1).exp() + 0.05
-        })
-        .with_terminal(&grid, |x| (x[0] - 1.6).powi(2));
-    let b = Population::new(&grid, "b", 0.4, Anisotropic::new(vec![1.0, 3.0]))
-        .with_initial(&grid, |x| {
-            (-((x[0] - 1.5).powi(2) + (x[1] - 0.4).powi(2)) / 0.1).exp() + 0.05
-        })
-        .with_terminal(&grid, |x| (x[0] - 0.4).powi(2) + 0.3 * (x[1] - 0.5).powi(2));
-    Problem::new(grid, TimeGrid::new(0.5, nt).unwrap(), vec![a, b], c).unwrap()
+    let a = Population::builder("a", 0.5, Quadratic::new(1.0))
+        .initial(|x| (-((x[0] - 0.5).powi(2) + (x[1] - 0.5).powi(2)) / 0.1).exp() + 0.05)
+        .terminal(|x| (x[0] - 1.6).powi(2));
+    let b = Population::builder("b", 0.4, Anisotropic::new(vec![1.0, 3.0]))
+        .initial(|x| (-((x[0] - 1.5).powi(2) + (x[1] - 0.4).powi(2)) / 0.1).exp() + 0.05)
+        .terminal(|x| (x[0] - 0.4).powi(2) + 0.3 * (x[1] - 0.5).powi(2));
+    Problem::builder(grid, TimeGrid::new(0.5, nt).unwrap())
+        .population(a)
+        .population(b)
+        .boxed_coupling(c)
+        .build()
+        .unwrap()
 }
 
 /// A monotone linear coupling (symmetric part positive definite).
@@ -69,8 +75,8 @@ pub fn mixed() -> Box<dyn Coupling> {
 /// A point that is not a solution: smooth perturbations of the cold start, m kept positive.
 pub fn perturbed(problem: &Problem) -> Iterate {
     let mut it = Iterate::initial(problem);
-    let nt = problem.time.nt;
-    let g = &problem.grid;
+    let nt = problem.time().nt;
+    let g = &problem.grid();
     for k in 0..problem.k() {
         for n in 0..nt {
             let t = n as f64 / nt as f64;

@@ -13,20 +13,19 @@ use mfg::{Boundary, Grid, Population, Problem, TimeGrid};
 /// positive definite: monotone), g = 1.5 (x − target)²; n nodes and n PDE time steps.
 pub fn problem_1d(n: usize) -> Problem {
     let grid = Grid::new_1d(0.0, 1.0, n, Boundary::Reflecting).unwrap();
-    let a = Population::new(&grid, "a", 0.3, Quadratic::new(1.0))
-        .with_initial(&grid, |x| (-(x[0] - 0.3).powi(2) / 0.02).exp())
-        .with_terminal(&grid, |x| 1.5 * (x[0] - 0.8).powi(2));
-    let b = Population::new(&grid, "b", 0.25, Quadratic::new(2.0))
-        .with_initial(&grid, |x| (-(x[0] - 0.7).powi(2) / 0.02).exp())
-        .with_terminal(&grid, |x| 1.5 * (x[0] - 0.2).powi(2));
+    let a = Population::builder("a", 0.3, Quadratic::new(1.0))
+        .initial(|x| (-(x[0] - 0.3).powi(2) / 0.02).exp())
+        .terminal(|x| 1.5 * (x[0] - 0.8).powi(2));
+    let b = Population::builder("b", 0.25, Quadratic::new(2.0))
+        .initial(|x| (-(x[0] - 0.7).powi(2) / 0.02).exp())
+        .terminal(|x| 1.5 * (x[0] - 0.2).powi(2));
     let c = Linear::from_rows(&[vec![0.3, 0.2], vec![0.2, 0.3]]);
-    Problem::new(
-        grid,
-        TimeGrid::new(0.5, n).unwrap(),
-        vec![a, b],
-        Box::new(c),
-    )
-    .unwrap()
+    Problem::builder(grid, TimeGrid::new(0.5, n).unwrap())
+        .population(a)
+        .population(b)
+        .coupling(c)
+        .build()
+        .unwrap()
 }
 
 /// Velocities on [−2, 2] (|α*| stays below 2 here) with spacing 5/n ∝ h; Δt_RL from the CFL

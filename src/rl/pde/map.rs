@@ -7,7 +7,7 @@
 //! Time: the PDE's control of level ℓ (from u^ℓ and m^{ℓ+1}) acts on (t_ℓ, t_{ℓ+1}], so game
 //! step n (from t_n = nΔt to t_{n+1}) uses the level ℓ with t_ℓ ≤ t_n < t_{ℓ+1}.
 
-use super::{grid, PdeGame};
+use super::PdeGame;
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::rl::exact::{backward, Want};
@@ -17,7 +17,7 @@ use crate::solve::Solution;
 
 /// PDE level ℓ (and the fraction towards ℓ + 1) of game time t.
 fn pde_level(game: &PdeGame, t: f64) -> (usize, f64) {
-    let time = game.problem().time;
+    let time = game.problem().time();
     let x = (t / time.dt()).clamp(0.0, time.nt as f64);
     let l = (x.floor() as usize).min(time.nt - 1);
     (l, x - l as f64)
@@ -55,7 +55,7 @@ pub fn flow_from_solution(game: &PdeGame, solution: &Solution) -> Result<Flow> {
 /// The profile that plays, at game step n and node x, the mixture of velocities whose mean is
 /// the feedback `controls[k][axis]` (PDE levels) at the PDE level of t_n.
 pub fn policy_from_controls(game: &PdeGame, controls: &[Vec<Field>]) -> Result<Policy> {
-    let g = grid(game.problem());
+    let g = game.problem().grid();
     let d = g.dim();
     if controls.len() != game.populations()
         || controls

@@ -19,24 +19,10 @@ pub use map::{flow_from_solution, policy_from_controls, policy_from_solution, so
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, NONE};
-use crate::problem::{Population, Problem};
+use crate::problem::Problem;
 use crate::rl::game::{Game, Kernel};
 use crate::rl::policy::Flow;
 use std::borrow::Cow;
-
-// The only places that read the problem's fields: the numerical core is moving to accessors.
-fn grid(p: &Problem) -> &Grid {
-    &p.grid
-}
-fn horizon(p: &Problem) -> f64 {
-    p.time.horizon
-}
-fn population(p: &Problem, k: usize) -> &Population {
-    &p.populations[k]
-}
-fn coupling_cost(p: &Problem, k: usize, x: &[f64], m: &[f64]) -> f64 {
-    p.coupling.cost(k, x, m)
-}
 
 /// The velocities a population may choose (each a d-vector; the y entry is ignored in 1D).
 #[derive(Debug, Clone, PartialEq)]
@@ -235,11 +221,11 @@ impl<'a> PdeGame<'a> {
                 format!("{}: must lie in (0, 1]", settings.cfl),
             ));
         }
-        let g = grid(problem);
+        let g = problem.grid();
         let mut buf = [0.0; 4];
         let max_rates: Vec<f64> = (0..k_n)
             .map(|k| {
-                let nu = population(problem, k).nu();
+                let nu = problem.population(k).nu();
                 let mut m: f64 = 0.0;
                 for i in 0..g.len() {
                     for v in settings.velocities[k].velocities() {
@@ -249,7 +235,7 @@ impl<'a> PdeGame<'a> {
                 m
             })
             .collect();
-        let t_end = horizon(problem);
+        let t_end = problem.time().horizon;
         let rate = max_rates.iter().cloned().fold(0.0, f64::max);
         let steps = match settings.steps {
             Some(0) => return Err(Error::invalid("rl.steps", "at least one step")),
@@ -265,7 +251,7 @@ impl<'a> PdeGame<'a> {
                         "CFL violated: Δt · max|Q_ii| = {dt:.4e} · {r:.4e} = {:.4} > 1 \
                          (population {:?}, {} steps over T = {t_end}); use at least {} steps",
                         dt * r,
-                        population(problem, k).name,
+                        problem.population(k).name(),
                         steps,
                         (t_end * r).ceil()
                     ),
@@ -274,7 +260,7 @@ impl<'a> PdeGame<'a> {
         }
         let kernels = (0..k_n)
             .map(|k| {
-                let nu = population(problem, k).nu();
+                let nu = problem.population(k).nu();
                 let vel = settings.velocities[k].velocities();
                 Kernel::from_rows(
                     g.len(),
@@ -295,7 +281,7 @@ impl<'a> PdeGame<'a> {
         let cell = g.cell_volume();
         let initial = (0..k_n)
             .map(|k| {
-                let m0 = &population(problem, k).initial;
+                let m0 = &problem.population(k).initial();
                 let mut mu: Vec<f64> = m0.iter().map(|v| v * cell).collect();
                 let s: f64 = mu.iter().sum();
                 mu.iter_mut().for_each(|v| *v /= s);
@@ -325,7 +311,7 @@ impl<'a> PdeGame<'a> {
 
     /// The grid (states are its nodes).
     pub fn grid(&self) -> &Grid {
-        grid(self.problem)
+        self.problem.grid()
     }
 
     /// Population k's velocity set.
@@ -366,7 +352,7 @@ impl Game for PdeGame<'_> {
     fn rewards(&self, k: usize, t: usize, flow: &Flow, out: &mut [f64]) -> Result<()> {
         let g = self.grid();
         let d = g.dim();
-        let pop = population(self.problem, k);
+        let pop = self.problem.population(k);
         let vel = self.velocities[k].velocities();
         let k_n = self.problem.k();
         let mus: Vec<&[f64]> = (0..k_n).map(|j| flow.at(j, t)).collect();
@@ -376,16 +362,16 @@ impl Game for PdeGame<'_> {
                 *mj = mus[j][i] / self.cell;
             }
             let x = g.point(i);
-            let base = coupling_cost(self.problem, k, &x[..d], &m) + pop.potential[i];
+            let base = self.problem.coupling().cost(k, &x[..d], &m) + pop.potential()[i];
             for (r, v) in row.iter_mut().zip(vel) {
-                let l = pop.hamiltonian.lagrangian(&x[..d], &m, &v[..d]);
+                let l = pop.hamiltonian().lagrangian(&x[..d], &m, &v[..d]);
                 *r = -(l + base) * self.dt;
             }
         }
         Ok(())
     }
     fn terminal(&self, k: usize, _flow: &Flow, out: &mut [f64]) -> Result<()> {
-        for (o, g) in out.iter_mut().zip(&population(self.problem, k).terminal) {
+        for (o, g) in out.iter_mut().zip(self.problem.population(k).terminal()) {
             *o = -g;
         }
         Ok(())

@@ -1,0 +1,5 @@
+//! Parts of the `mfg` command line that the library does not need: the `[output]` table of a
+//! configuration (what `mfg solve` writes besides the summary, and the snapshot times of the
+//! pictures), which the library keeps uninterpreted.
+
+pub mod output;

@@ -1,0 +1,212 @@
+//! Fields on the grid — the initial densities m0^k, the potentials V^k and the terminal costs
+//! g^k of MATH.md §1 — as a configuration writes them: a number, a math expression in `x` (and
+//! `y` in 2D) parsed by [`crate::expr`], or a named profile (`gaussian`, `uniform`, `box`,
+//! `quadratic`). [`FieldSpec::sample`] evaluates one at every node of the grid and rejects
+//! non-finite values, naming the field and the node.
+
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use serde::{Deserialize, Serialize};
+
+/// The default of amplitudes, values, weights and costs.
+pub(super) fn one() -> f64 {
+    1.0
+}
+
+/// A field on the grid: a number, an expression in x (and y), or a named profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FieldSpec {
+    Constant(f64),
+    Expression(String),
+    Profile(Profile),
+}
+
+/// Named profiles. Vectors have one entry per axis; a single number is accepted in 1D.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "profile", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Profile {
+    /// amplitude · exp(-Σ_a (x_a - mean_a)²/(2 std_a²)).
+    Gaussian {
+        mean: OneOrMany,
+        std: OneOrMany,
+        #[serde(default = "one")]
+        amplitude: f64,
+    },
+    /// `value` everywhere (1 by default).
+    Uniform {
+        #[serde(default = "one")]
+        value: f64,
+    },
+    /// `value` inside the box [min, max] (per axis), 0 outside.
+    Box {
+        min: OneOrMany,
+        max: OneOrMany,
+        #[serde(default = "one")]
+        value: f64,
+    },
+    /// (weight/2) |x - center|².
+    Quadratic {
+        center: OneOrMany,
+        #[serde(default = "one")]
+        weight: f64,
+    },
+}
+
+/// A number or a list of numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl OneOrMany {
+    fn per_axis(&self, dim: usize, field: &str) -> Result<Vec<f64>> {
+        let v = match self {
+            OneOrMany::One(x) => vec![*x; dim],
+            OneOrMany::Many(v) => v.clone(),
+        };
+        if v.len() != dim {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "{} values for a {dim}D grid: one per axis is needed",
+                    v.len()
+                ),
+            ));
+        }
+        Ok(v)
+    }
+}
+
+impl FieldSpec {
+    pub(super) fn zero() -> Self {
+        FieldSpec::Constant(0.0)
+    }
+
+    /// Samples the field on every node of `grid`; `field` names it in errors.
+    pub fn sample(&self, grid: &Grid, field: &str) -> Result<Vec<f64>> {
+        let d = grid.dim();
+        let values = match self {
+            FieldSpec::Constant(c) => vec![*c; grid.len()],
+            FieldSpec::Expression(text) => sample_expression(grid, text, field)?,
+            FieldSpec::Profile(p) => match p {
+                Profile::Gaussian {
+                    mean,
+                    std,
+                    amplitude,
+                } => {
+                    let mean = mean.per_axis(d, &format!("{field}.mean"))?;
+                    let std = std.per_axis(d, &format!("{field}.std"))?;
+                    if let Some(s) = std.iter().find(|s| !(**s > 0.0 && s.is_finite())) {
+                        return Err(Error::invalid(
+                            format!("{field}.std"),
+                            format!("{s}: must be positive"),
+                        ));
+                    }
+                    grid.sample(|x| {
+                        let r2: f64 = (0..d).map(|a| ((x[a] - mean[a]) / std[a]).powi(2)).sum();
+                        amplitude * (-0.5 * r2).exp()
+                    })
+                }
+                Profile::Uniform { value } => vec![*value; grid.len()],
+                Profile::Box { min, max, value } => {
+                    let lo = min.per_axis(d, &format!("{field}.min"))?;
+                    let hi = max.per_axis(d, &format!("{field}.max"))?;
+                    grid.sample(|x| {
+                        if (0..d).all(|a| x[a] >= lo[a] && x[a] <= hi[a]) {
+                            *value
+                        } else {
+                            0.0
+                        }
+                    })
+                }
+                Profile::Quadratic { center, weight } => {
+                    let c = center.per_axis(d, &format!("{field}.center"))?;
+                    grid.sample(|x| {
+                        0.5 * weight * (0..d).map(|a| (x[a] - c[a]).powi(2)).sum::<f64>()
+                    })
+                }
+            },
+        };
+        if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            let p = grid.point(i);
+            return Err(Error::invalid(
+                field,
+                format!("the field is {v} at {:?}", &p[..d]),
+            ));
+        }
+        Ok(values)
+    }
+}
+
+fn sample_expression(grid: &Grid, text: &str, field: &str) -> Result<Vec<f64>> {
+    let expr = crate::expr::Expression::parse(text, field)?;
+    let d = grid.dim();
+    let allowed = &["x", "y"][..d];
+    // exmex orders variables alphabetically; map each to its axis.
+    let mut axes = Vec::new();
+    for name in expr.var_names() {
+        match allowed.iter().position(|a| a == name) {
+            Some(a) => axes.push(a),
+            None => {
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "unknown variable {name:?} in {text:?}: expressions may use {}",
+                        allowed.join(" and ")
+                    ),
+                ))
+            }
+        }
+    }
+    let mut vars = vec![0.0; axes.len()];
+    let mut out = Vec::with_capacity(grid.len());
+    for i in 0..grid.len() {
+        let p = grid.point(i);
+        for (v, &a) in vars.iter_mut().zip(&axes) {
+            *v = p[a];
+        }
+        let value = expr.eval(&vars).map_err(|e| {
+            Error::invalid(
+                field,
+                format!("cannot evaluate {text:?} at {:?}: {e}", &p[..d]),
+            )
+        })?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+impl<'de> Deserialize<'de> for FieldSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FieldSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, an expression in x (and y), or a table with `profile`")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<FieldSpec, E> {
+                Ok(FieldSpec::Constant(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<FieldSpec, E> {
+                Ok(FieldSpec::Constant(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<FieldSpec, E> {
+                Ok(FieldSpec::Constant(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<FieldSpec, E> {
+                Ok(FieldSpec::Expression(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<FieldSpec, A::Error> {
+                Profile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(FieldSpec::Profile)
+            }
+        }
+        de.deserialize_any(V)
+    }
+}

@@ -1,0 +1,234 @@
+//! The problem part of a configuration: `[grid]`, `[time]`, the `[[population]]` entries (σ_k,
+//! H^k, V^k, g^k, m0^k) and `[coupling]` (f^k), turned into a validated [`Problem`] by
+//! [`Spec::build_problem`] through [`Problem::builder`]. The closed serde enums here
+//! (Hamiltonian kinds, coupling terms) map onto the library's `Box<dyn …>` extension points.
+
+use super::fields::{one, FieldSpec};
+use super::Spec;
+use crate::error::{Error, Result};
+use crate::grid::{Axis, Boundary, Grid, TimeGrid};
+use crate::problem::coupling::{self, Coupling};
+use crate::problem::hamiltonian::{self, Hamiltonian};
+use crate::problem::{Population, Problem};
+use serde::{Deserialize, Serialize};
+
+/// `[grid]`: one axis (1D) or two (2D).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    pub x: AxisSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<AxisSpec>,
+}
+
+/// One axis: bounds, node count and boundary kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisSpec {
+    pub min: f64,
+    pub max: f64,
+    pub n: usize,
+    #[serde(default = "default_boundary")]
+    pub boundary: Boundary,
+}
+
+fn default_boundary() -> Boundary {
+    Boundary::Reflecting
+}
+
+/// `[time]`: horizon T and number of steps Nt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSpec {
+    pub horizon: f64,
+    pub steps: usize,
+}
+
+/// One `[[population]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationSpec {
+    pub name: String,
+    pub sigma: f64,
+    #[serde(default)]
+    pub hamiltonian: HamiltonianSpec,
+    pub initial: FieldSpec,
+    #[serde(default = "FieldSpec::zero")]
+    pub potential: FieldSpec,
+    #[serde(default = "FieldSpec::zero")]
+    pub terminal: FieldSpec,
+}
+
+/// `hamiltonian = { kind = "...", ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HamiltonianSpec {
+    /// |p|²/(2 cost).
+    Quadratic {
+        #[serde(default = "one")]
+        cost: f64,
+    },
+    /// Σ_a p_a²/(2 costs\[a\]).
+    Anisotropic { costs: Vec<f64> },
+    /// |p|^q/(q cost).
+    Power {
+        q: f64,
+        #[serde(default = "one")]
+        cost: f64,
+    },
+}
+
+impl Default for HamiltonianSpec {
+    fn default() -> Self {
+        HamiltonianSpec::Quadratic { cost: 1.0 }
+    }
+}
+
+impl HamiltonianSpec {
+    fn build(&self) -> Box<dyn Hamiltonian> {
+        match self {
+            HamiltonianSpec::Quadratic { cost } => Box::new(hamiltonian::Quadratic::new(*cost)),
+            HamiltonianSpec::Anisotropic { costs } => {
+                Box::new(hamiltonian::Anisotropic::new(costs.clone()))
+            }
+            HamiltonianSpec::Power { q, cost } => Box::new(hamiltonian::Power::new(*q, *cost)),
+        }
+    }
+}
+
+/// `[coupling]`: any combination of the shipped couplings, summed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CouplingSpec {
+    /// A (K×K): f^k += Σ_j A_kj m^j.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear: Option<Vec<Vec<f64>>>,
+    /// κ: a K-vector (self-congestion κ_k log m^k) or a K×K matrix (Σ_j κ_kj log m^j).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<VectorOrMatrix>,
+    /// f^k += κ_k (m^k)^β.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<PowerSpec>,
+}
+
+/// A vector (the diagonal) or a full matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum VectorOrMatrix {
+    Vector(Vec<f64>),
+    Matrix(Vec<Vec<f64>>),
+}
+
+/// `power = { kappa = [...], beta = ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerSpec {
+    pub kappa: Vec<f64>,
+    pub beta: f64,
+}
+
+impl CouplingSpec {
+    fn build(&self) -> Box<dyn Coupling> {
+        let mut terms: Vec<Box<dyn Coupling>> = Vec::new();
+        if let Some(a) = &self.linear {
+            terms.push(Box::new(coupling::Linear::from_rows(a)));
+        }
+        match &self.log {
+            Some(VectorOrMatrix::Vector(v)) => terms.push(Box::new(coupling::Log::diagonal(v))),
+            Some(VectorOrMatrix::Matrix(a)) => terms.push(Box::new(coupling::Log::from_rows(a))),
+            None => {}
+        }
+        if let Some(p) = &self.power {
+            terms.push(Box::new(coupling::Power {
+                kappa: p.kappa.clone(),
+                beta: p.beta,
+            }));
+        }
+        if terms.len() == 1 {
+            terms.pop().expect("one term")
+        } else {
+            Box::new(coupling::Sum(terms))
+        }
+    }
+
+    fn check_rows(&self, k: usize) -> Result<()> {
+        let check = |rows: &Vec<Vec<f64>>, field: &str| -> Result<()> {
+            for (r, row) in rows.iter().enumerate() {
+                if row.len() != k || rows.len() != k {
+                    return Err(Error::invalid(
+                        format!("coupling.{field}"),
+                        format!(
+                            "row {r} has {} entries and there are {} rows: a {k}x{k} matrix is needed",
+                            row.len(),
+                            rows.len()
+                        ),
+                    ));
+                }
+            }
+            if rows.len() != k {
+                return Err(Error::invalid(
+                    format!("coupling.{field}"),
+                    format!("{} rows: a {k}x{k} matrix is needed", rows.len()),
+                ));
+            }
+            Ok(())
+        };
+        if let Some(a) = &self.linear {
+            check(a, "linear")?;
+        }
+        match &self.log {
+            Some(VectorOrMatrix::Matrix(a)) => check(a, "log")?,
+            Some(VectorOrMatrix::Vector(v)) if v.len() != k => {
+                return Err(Error::invalid(
+                    "coupling.log",
+                    format!("{} values for {k} populations", v.len()),
+                ))
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Spec {
+    /// Builds and validates the problem (grid, horizon, populations, coupling).
+    pub fn build_problem(&self) -> Result<Problem> {
+        let g = &self.grid;
+        let axis = |a: &AxisSpec| Axis::new(a.min, a.max, a.n, a.boundary);
+        let mut axes = vec![axis(&g.x)];
+        if let Some(y) = &g.y {
+            axes.push(axis(y));
+        }
+        let grid = Grid::new(axes)?;
+        let time = TimeGrid::new(self.time.horizon, self.time.steps)?;
+        if self.populations.is_empty() {
+            return Err(Error::invalid(
+                "population",
+                "at least one [[population]] is needed",
+            ));
+        }
+        self.coupling.check_rows(self.populations.len())?;
+        let mut builder = Problem::builder(grid.clone(), time);
+        for (k, p) in self.populations.iter().enumerate() {
+            let field = format!("population[{k}]");
+            builder = builder.population(
+                Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build())
+                    .potential_values(p.potential.sample(&grid, &format!("{field}.potential"))?)
+                    .terminal_values(p.terminal.sample(&grid, &format!("{field}.terminal"))?)
+                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"))?),
+            );
+        }
+        builder.boxed_coupling(self.coupling.build()).build()
+    }
+
+    /// Replaces the resolution (nodes per axis, time steps): used to run shipped examples
+    /// on coarse grids in CI, or to refine them.
+    pub fn with_resolution(mut self, nx: usize, ny: Option<usize>, steps: usize) -> Self {
+        self.grid.x.n = nx;
+        if let (Some(y), Some(n)) = (self.grid.y.as_mut(), ny) {
+            y.n = n;
+        }
+        self.time.steps = steps;
+        self
+    }
+}

@@ -1,0 +1,710 @@
+//! `[solver]`: which outer method solves the coupled HJB–FP system (MATH.md §3), when it stops,
+//! and one table per method, so that every key has one meaning and serde itself rejects a key
+//! written in the wrong table:
+//!
+//! - `[solver.picard]`: θ of the damped Picard update m ← (1−θ) m + θ m_BR (fictitious play,
+//!   θ_n = 1/(n+1), has no parameter);
+//! - `[solver.anderson]`: depth and mixing β of Anderson acceleration on u, θ of its density
+//!   update;
+//! - `[solver.newton]`: Newton's method on the whole space-time system: its linear solver and
+//!   preconditioner, line search, warm start and fallback;
+//! - `[solver.hjb]`: the Newton (policy) iteration of each implicit HJB step;
+//! - `[solver.linear]`: the linear solves of the implicit time steps, I/Δt − Q and its
+//!   transpose.
+//!
+//! Defaults are those of the library's settings types ([`Stopping`], [`HjbSettings`],
+//! [`AndersonSettings`], [`NewtonSettings`]). A table of a method other than the selected one
+//! is kept — it configures that method when `method` is switched, e.g. by
+//! `mfg solve --method` — and reported by [`SolverSpec::notes`]. The flat keys of earlier
+//! versions (`[solver] gmres_restart = 40`) are errors that say where each key moved.
+
+use crate::error::{Error, Result};
+use crate::scheme::{HjbSettings, LinearSolver};
+use crate::solve::newton::{DensityUpdate, Fallback, LinearSolver as NewtonSolver};
+use crate::solve::spacetime::{Ordering, Preconditioner};
+use crate::solve::{
+    AndersonSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings, Stopping,
+};
+use serde::de::{self, DeserializeSeed, MapAccess};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `[solver]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SolverSpec {
+    pub method: MethodName,
+    pub max_iterations: usize,
+    pub tol_u: f64,
+    pub tol_m: f64,
+    pub tol_residual: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picard: Option<PicardSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anderson: Option<AndersonSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newton: Option<NewtonSpec>,
+    pub hjb: HjbSpec,
+    pub linear: LinearSpec,
+}
+
+impl Default for SolverSpec {
+    fn default() -> Self {
+        let s = Stopping::default();
+        SolverSpec {
+            method: MethodName::default(),
+            max_iterations: s.max_iterations,
+            tol_u: s.tol_u,
+            tol_m: s.tol_m,
+            tol_residual: s.tol_residual,
+            picard: None,
+            anderson: None,
+            newton: None,
+            hjb: HjbSpec::default(),
+            linear: LinearSpec::default(),
+        }
+    }
+}
+
+/// Outer method names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MethodName {
+    #[default]
+    Picard,
+    FictitiousPlay,
+    /// Anderson-accelerated Picard.
+    Anderson,
+    /// Newton's method on the whole space-time system.
+    Newton,
+}
+
+impl MethodName {
+    /// Configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodName::Picard => "picard",
+            MethodName::FictitiousPlay => "fictitious-play",
+            MethodName::Anderson => "anderson",
+            MethodName::Newton => "newton",
+        }
+    }
+}
+
+impl std::str::FromStr for MethodName {
+    type Err = Error;
+    /// Parses the configuration spelling (`picard`, `fictitious-play`, …).
+    fn from_str(s: &str) -> Result<Self> {
+        use serde::de::IntoDeserializer;
+        let de: de::value::StrDeserializer<'_, de::value::Error> = s.into_deserializer();
+        MethodName::deserialize(de).map_err(|e| Error::invalid("solver.method", e.to_string()))
+    }
+}
+
+/// `[solver.picard]`: damped Picard.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PicardSpec {
+    /// θ ∈ (0, 1] of m ← (1−θ) m + θ m_BR (default 0.5).
+    pub relaxation: f64,
+}
+
+impl Default for PicardSpec {
+    fn default() -> Self {
+        PicardSpec { relaxation: 0.5 }
+    }
+}
+
+/// `[solver.anderson]`: Anderson-accelerated Picard.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AndersonSpec {
+    /// Number of past differences kept (default 5).
+    pub depth: usize,
+    /// Mixing β ∈ (0, 1] (default 1).
+    pub mixing: f64,
+    /// θ ∈ (0, 1] of the density update (default 1).
+    pub relaxation: f64,
+}
+
+impl Default for AndersonSpec {
+    fn default() -> Self {
+        let d = AndersonSettings::default();
+        AndersonSpec {
+            depth: d.depth,
+            mixing: d.mixing,
+            relaxation: d.relaxation,
+        }
+    }
+}
+
+impl AndersonSpec {
+    /// The settings this table describes (parameters it does not expose keep their defaults).
+    pub fn settings(&self) -> AndersonSettings {
+        AndersonSettings {
+            depth: self.depth,
+            mixing: self.mixing,
+            relaxation: self.relaxation,
+            ..AndersonSettings::default()
+        }
+    }
+}
+
+/// `[solver.newton]`: Newton's method on the whole space-time system (docs/newton.md).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewtonSpec {
+    /// Linear solver of each Newton step: `auto` (GMRES, with the direct LU as fallback for
+    /// small 1D systems), `direct` or `krylov`.
+    pub linear_solver: NewtonSolver,
+    /// Newton-Krylov: per-time-step solves of the preconditioner, `auto` (exact in 1D and on
+    /// small 2D grids, multigrid above), `exact` or `multigrid`.
+    pub preconditioner: Preconditioner,
+    /// Newton-Krylov: GMRES basis size per Newton step.
+    pub gmres_restart: usize,
+    /// Newton-Krylov: GMRES iteration cap per Newton step.
+    pub gmres_max_iterations: usize,
+    /// Direct LU: `blocked`, `time-interleaved` (default) or `node-interleaved`.
+    pub ordering: Ordering,
+    /// `auto`: largest 1D system (unknowns) the direct LU takes over when GMRES fails.
+    pub direct_max_unknowns: usize,
+    /// Picard iterations before the first Newton step (absent: 0, or 3 for couplings singular
+    /// at m = 0 such as log m).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<usize>,
+    /// θ of the warm-start Picard iterations (default 1).
+    pub warm_relaxation: f64,
+    /// `continuation` (default), `picard` or `none` when the line search fails.
+    pub fallback: Fallback,
+    /// Picard iterations of one Picard fallback.
+    pub fallback_iterations: usize,
+    /// θ of the Picard fallback iterations (default 0.5).
+    pub fallback_relaxation: f64,
+    /// Residual at which a continuation stage counts as solved.
+    pub continuation_tol: f64,
+    /// Halvings of the step before the line search gives up.
+    pub line_search_halvings: usize,
+    /// Steps the non-monotone line search looks back (1: monotone).
+    pub nonmonotone_window: usize,
+    /// `auto` (log m for log couplings), `linear` or `log` update of the densities.
+    pub density_update: DensityUpdate,
+}
+
+impl Default for NewtonSpec {
+    fn default() -> Self {
+        let d = NewtonSettings::default();
+        NewtonSpec {
+            linear_solver: d.linear_solver,
+            preconditioner: d.preconditioner,
+            gmres_restart: d.gmres_restart,
+            gmres_max_iterations: d.gmres_max_iterations,
+            ordering: d.ordering,
+            direct_max_unknowns: d.direct_max_unknowns,
+            warm_start: d.warm_start,
+            warm_relaxation: d.warm_relaxation,
+            fallback: d.fallback,
+            fallback_iterations: d.fallback_iterations,
+            fallback_relaxation: d.picard_relaxation,
+            continuation_tol: d.continuation_tol,
+            line_search_halvings: d.max_halvings,
+            nonmonotone_window: d.nonmonotone_window,
+            density_update: d.density_update,
+        }
+    }
+}
+
+impl NewtonSpec {
+    /// The settings this table describes (parameters it does not expose keep their defaults).
+    pub fn settings(&self) -> NewtonSettings {
+        NewtonSettings {
+            linear_solver: self.linear_solver,
+            preconditioner: self.preconditioner,
+            gmres_restart: self.gmres_restart,
+            gmres_max_iterations: self.gmres_max_iterations,
+            ordering: self.ordering,
+            direct_max_unknowns: self.direct_max_unknowns,
+            warm_start: self.warm_start,
+            warm_relaxation: self.warm_relaxation,
+            fallback: self.fallback,
+            fallback_iterations: self.fallback_iterations,
+            picard_relaxation: self.fallback_relaxation,
+            continuation_tol: self.continuation_tol,
+            max_halvings: self.line_search_halvings,
+            nonmonotone_window: self.nonmonotone_window,
+            density_update: self.density_update,
+            ..NewtonSettings::default()
+        }
+    }
+}
+
+/// `[solver.hjb]`: Newton (policy iteration) of each implicit HJB step, stopped when
+/// Δt·|R|∞ ≤ tol·(1 + |u|∞).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HjbSpec {
+    pub tol: f64,
+    pub max_iterations: usize,
+}
+
+impl Default for HjbSpec {
+    fn default() -> Self {
+        let d = HjbSettings::default();
+        HjbSpec {
+            tol: d.tol,
+            max_iterations: d.max_iterations,
+        }
+    }
+}
+
+/// `[solver.linear]`: the linear solves of the implicit time steps (I/Δt − Q for the HJB
+/// Newton steps, its transpose for FP).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinearSpec {
+    /// `auto` (tridiagonal in 1D, iterative in 2D), `direct` or `iterative`.
+    pub step_solver: LinearSolver,
+}
+
+impl SolverSpec {
+    /// The solver settings this section describes. Every method table given is checked, also
+    /// one of another method: it is used as soon as `method` selects that method.
+    pub fn build(&self) -> Result<SolverSettings> {
+        for (v, name) in [
+            (self.tol_u, "tol_u"),
+            (self.tol_m, "tol_m"),
+            (self.tol_residual, "tol_residual"),
+            (self.hjb.tol, "hjb.tol"),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::invalid(
+                    format!("solver.{name}"),
+                    format!("{v}: a tolerance must be a positive number"),
+                ));
+            }
+        }
+        if self.hjb.max_iterations == 0 {
+            return Err(Error::invalid(
+                "solver.hjb.max_iterations",
+                "must be at least 1",
+            ));
+        }
+        let picard = Relaxation::Fixed(self.picard.unwrap_or_default().relaxation);
+        picard.validate()?;
+        let anderson = self.anderson.unwrap_or_default().settings();
+        anderson.validate()?;
+        let newton = self.newton.unwrap_or_default().settings();
+        newton.validate()?;
+        let method = match self.method {
+            MethodName::Picard => MethodKind::Picard(picard),
+            MethodName::FictitiousPlay => MethodKind::Picard(Relaxation::FictitiousPlay),
+            MethodName::Anderson => MethodKind::Anderson(anderson),
+            MethodName::Newton => MethodKind::Newton(newton),
+        };
+        Ok(SolverSettings {
+            method,
+            stopping: Stopping {
+                max_iterations: self.max_iterations,
+                tol_u: self.tol_u,
+                tol_m: self.tol_m,
+                tol_residual: self.tol_residual,
+                ..Stopping::default()
+            },
+            hjb: HjbSettings {
+                tol: self.hjb.tol,
+                max_iterations: self.hjb.max_iterations,
+                linear_solver: self.linear.step_solver,
+            },
+        })
+    }
+
+    /// One line for each method table that the selected method does not use.
+    pub fn notes(&self) -> Vec<String> {
+        [
+            (MethodName::Picard, self.picard.is_some()),
+            (MethodName::Anderson, self.anderson.is_some()),
+            (MethodName::Newton, self.newton.is_some()),
+        ]
+        .into_iter()
+        .filter(|&(table, given)| given && table != self.method)
+        .map(|(table, _)| {
+            let name = table.as_str();
+            format!(
+                "[solver.{name}] is not used by method = \"{}\" (it applies when method = \
+                 \"{name}\", e.g. with --method {name})",
+                self.method.as_str()
+            )
+        })
+        .collect()
+    }
+}
+
+/// The flat `[solver]` keys of earlier versions and where each one lives now.
+const MOVED: [(&str, &str); 20] = [
+    (
+        "relaxation",
+        "relaxation under [solver.picard] or [solver.anderson], or as fallback_relaxation \
+         under [solver.newton] (the θ of Newton's Picard fallback)",
+    ),
+    ("hjb_tol", "tol under [solver.hjb]"),
+    ("hjb_max_iterations", "max_iterations under [solver.hjb]"),
+    ("linear_solver", "step_solver under [solver.linear]"),
+    ("anderson_depth", "depth under [solver.anderson]"),
+    ("anderson_mixing", "mixing under [solver.anderson]"),
+    ("newton_solver", "linear_solver under [solver.newton]"),
+    ("ordering", "ordering under [solver.newton]"),
+    (
+        "direct_max_unknowns",
+        "direct_max_unknowns under [solver.newton]",
+    ),
+    ("preconditioner", "preconditioner under [solver.newton]"),
+    ("gmres_restart", "gmres_restart under [solver.newton]"),
+    (
+        "gmres_max_iterations",
+        "gmres_max_iterations under [solver.newton]",
+    ),
+    ("warm_start", "warm_start under [solver.newton]"),
+    ("warm_relaxation", "warm_relaxation under [solver.newton]"),
+    ("fallback", "fallback under [solver.newton]"),
+    (
+        "fallback_iterations",
+        "fallback_iterations under [solver.newton]",
+    ),
+    ("continuation_tol", "continuation_tol under [solver.newton]"),
+    (
+        "line_search_halvings",
+        "line_search_halvings under [solver.newton]",
+    ),
+    (
+        "nonmonotone_window",
+        "nonmonotone_window under [solver.newton]",
+    ),
+    ("density_update", "density_update under [solver.newton]"),
+];
+
+/// The message for an old flat `[solver]` key, if `key` is one.
+fn moved(key: &str) -> Option<String> {
+    MOVED
+        .iter()
+        .find(|(old, _)| *old == key)
+        .map(|(old, new)| format!("solver.{old} has moved: write it as {new}"))
+}
+
+/// Deserializes the `[solver]` of a configuration file: as [`SolverSpec`]'s own
+/// `Deserialize`, except that an old flat key is an error saying where it moved (serde's
+/// message would only list the keys `[solver]` now accepts).
+pub(super) fn deserialize_solver<'de, D: Deserializer<'de>>(
+    de: D,
+) -> std::result::Result<SolverSpec, D::Error> {
+    struct Visitor;
+    impl<'de> de::Visitor<'de> for Visitor {
+        type Value = SolverSpec;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a [solver] table")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<SolverSpec, A::Error> {
+            SolverSpec::deserialize(de::value::MapAccessDeserializer::new(MovedKeys(map)))
+        }
+    }
+    de.deserialize_map(Visitor)
+}
+
+/// A map whose keys are checked against [`MOVED`] before the derived visitor sees them.
+struct MovedKeys<A>(A);
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for MovedKeys<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> std::result::Result<Option<K::Value>, A::Error> {
+        let Some(key) = self.0.next_key::<String>()? else {
+            return Ok(None);
+        };
+        if let Some(message) = moved(&key) {
+            // Refused while reading the value, so that TOML points at the key's line.
+            return match self.0.next_value_seed(Refuse(message)) {
+                Ok(never) => match never {},
+                Err(e) => Err(e),
+            };
+        }
+        seed.deserialize(de::value::StringDeserializer::<A::Error>::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> std::result::Result<V::Value, A::Error> {
+        self.0.next_value_seed(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+/// A value that is an error whatever it holds.
+struct Refuse(String);
+
+impl<'de> DeserializeSeed<'de> for Refuse {
+    type Value = std::convert::Infallible;
+
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> std::result::Result<Self::Value, D::Error> {
+        Err(de::Error::custom(self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Format;
+    use std::path::Path;
+
+    /// A file holding only `[solver]`, read through the same deserializer as a configuration.
+    #[derive(Debug, Deserialize)]
+    struct Only {
+        #[serde(default, deserialize_with = "deserialize_solver")]
+        solver: SolverSpec,
+    }
+
+    fn parse(text: &str, format: Format) -> Result<SolverSpec> {
+        format
+            .parse::<Only>(text, Path::new("test"))
+            .map(|o| o.solver)
+    }
+
+    fn toml(text: &str) -> Result<SolverSpec> {
+        parse(text, Format::Toml)
+    }
+
+    fn build_error(text: &str) -> String {
+        match toml(text) {
+            Err(e) => e.to_string(),
+            Ok(s) => s.build().expect_err("should be rejected").to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_library_defaults() {
+        let s = toml("").unwrap();
+        assert_eq!(s, SolverSpec::default());
+        let built = s.build().unwrap();
+        assert_eq!(built, SolverSettings::default());
+        assert_eq!(NewtonSpec::default().settings(), NewtonSettings::default());
+        assert_eq!(
+            AndersonSpec::default().settings(),
+            AndersonSettings::default()
+        );
+    }
+
+    #[test]
+    fn every_table_reaches_its_settings() {
+        let s = toml(
+            r#"
+[solver]
+method = "newton"
+max_iterations = 7
+tol_residual = 1e-9
+[solver.newton]
+linear_solver = "krylov"
+preconditioner = "multigrid"
+gmres_restart = 20
+gmres_max_iterations = 60
+ordering = "node-interleaved"
+direct_max_unknowns = 500
+warm_start = 2
+warm_relaxation = 0.7
+fallback = "picard"
+fallback_iterations = 4
+fallback_relaxation = 0.3
+continuation_tol = 1e-5
+line_search_halvings = 6
+nonmonotone_window = 1
+density_update = "log"
+[solver.hjb]
+tol = 1e-12
+max_iterations = 20
+[solver.linear]
+step_solver = "direct"
+"#,
+        )
+        .unwrap();
+        assert!(s.notes().is_empty(), "{:?}", s.notes());
+        let b = s.build().unwrap();
+        assert_eq!(b.stopping.max_iterations, 7);
+        assert_eq!(b.stopping.tol_residual, 1e-9);
+        assert_eq!(b.hjb.tol, 1e-12);
+        assert_eq!(b.hjb.max_iterations, 20);
+        assert_eq!(b.hjb.linear_solver, LinearSolver::Direct);
+        let want = NewtonSettings {
+            linear_solver: NewtonSolver::Krylov,
+            preconditioner: Preconditioner::Multigrid,
+            gmres_restart: 20,
+            gmres_max_iterations: 60,
+            ordering: Ordering::NodeInterleaved,
+            direct_max_unknowns: 500,
+            warm_start: Some(2),
+            warm_relaxation: 0.7,
+            fallback: Fallback::Picard,
+            fallback_iterations: 4,
+            picard_relaxation: 0.3,
+            continuation_tol: 1e-5,
+            max_halvings: 6,
+            nonmonotone_window: 1,
+            density_update: DensityUpdate::Log,
+            ..NewtonSettings::default()
+        };
+        assert_eq!(b.method, MethodKind::Newton(want));
+
+        let s = toml("[solver]\nmethod = \"anderson\"\n[solver.anderson]\ndepth = 3\nmixing = 0.5\nrelaxation = 0.25\n")
+            .unwrap();
+        let want = AndersonSettings {
+            depth: 3,
+            mixing: 0.5,
+            relaxation: 0.25,
+            ..AndersonSettings::default()
+        };
+        assert_eq!(s.build().unwrap().method, MethodKind::Anderson(want));
+
+        let s = toml("[solver.picard]\nrelaxation = 0.25\n").unwrap();
+        assert_eq!(
+            s.build().unwrap().method,
+            MethodKind::Picard(Relaxation::Fixed(0.25))
+        );
+        let s = toml("[solver]\nmethod = \"fictitious-play\"\n").unwrap();
+        assert_eq!(
+            s.build().unwrap().method,
+            MethodKind::Picard(Relaxation::FictitiousPlay)
+        );
+    }
+
+    /// A key of another method's table (or a misspelt one) is a parse error naming it.
+    #[test]
+    fn unknown_keys_in_a_table_are_named() {
+        for (table, key) in [
+            ("picard", "depth"),
+            ("anderson", "gmres_restart"),
+            ("newton", "mixing"),
+            ("newton", "relaxation"),
+            ("hjb", "hjb_tol"),
+            ("linear", "linear_solver"),
+        ] {
+            let e = toml(&format!("[solver.{table}]\n{key} = 1\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("unknown field") && e.contains(key), "{e}");
+        }
+        let e = toml("[solver]\nmethd = \"newton\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field") && e.contains("methd"), "{e}");
+        let e = toml("[solver.newton]\nlinear_solver = \"lu\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lu"), "{e}");
+    }
+
+    /// Every old flat key is refused with a message naming it and its new place, in TOML and
+    /// YAML.
+    #[test]
+    fn every_moved_flat_key_says_where_it_went() {
+        for (old, new) in MOVED {
+            let want = format!("solver.{old} has moved: write it as {new}");
+            let e = toml(&format!("[solver]\nmethod = \"newton\"\n{old} = 1\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&want), "{e}");
+            let e = parse(
+                &format!("solver:\n  method: newton\n  {old}: 1\n"),
+                Format::Yaml,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(&want), "{e}");
+        }
+        let e = toml("[solver]\nrelaxation = 0.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[solver.picard]")
+                && e.contains("[solver.anderson]")
+                && e.contains("fallback_relaxation under [solver.newton]"),
+            "{e}"
+        );
+        // TOML points at the line.
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn tables_of_other_methods_are_notes() {
+        let text = "[solver]\nmethod = \"picard\"\n[solver.picard]\nrelaxation = 1.0\n\
+                    [solver.anderson]\ndepth = 2\n[solver.newton]\nwarm_start = 1\n";
+        let mut s = toml(text).unwrap();
+        let notes = s.notes();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("[solver.anderson] is not used by method = \"picard\""),
+            "{notes:?}"
+        );
+        assert!(notes[1].starts_with("[solver.newton]"), "{notes:?}");
+        // Switching the method (as `--method` does) uses the table and moves the notes.
+        s.method = MethodName::Newton;
+        assert_eq!(s.notes().len(), 2);
+        match s.build().unwrap().method {
+            MethodKind::Newton(n) => assert_eq!(n.warm_start, Some(1)),
+            other => panic!("{other:?}"),
+        }
+        s.method = MethodName::FictitiousPlay;
+        assert_eq!(s.notes().len(), 3);
+        let yaml = "solver:\n  method: anderson\n  newton: { fallback: none }\n";
+        let s = parse(yaml, Format::Yaml).unwrap();
+        assert_eq!(s.notes().len(), 1);
+        assert!(s.notes()[0].contains("--method newton"), "{:?}", s.notes());
+    }
+
+    /// Bad values name the key by its dotted path, also in the table of a method that is not
+    /// selected.
+    #[test]
+    fn bad_values_name_the_dotted_key() {
+        for (text, field) in [
+            (
+                "[solver.picard]\nrelaxation = 1.5\n",
+                "solver.picard.relaxation",
+            ),
+            ("[solver.anderson]\nmixing = 0\n", "solver.anderson.mixing"),
+            (
+                "[solver.anderson]\nrelaxation = -1\n",
+                "solver.anderson.relaxation",
+            ),
+            (
+                "[solver.newton]\ngmres_restart = 0\n",
+                "solver.newton.gmres_restart",
+            ),
+            (
+                "[solver.newton]\ngmres_max_iterations = 0\n",
+                "solver.newton.gmres_max_iterations",
+            ),
+            (
+                "[solver.newton]\nfallback_relaxation = 2\n",
+                "solver.newton.fallback_relaxation",
+            ),
+            (
+                "[solver.newton]\nwarm_relaxation = 0\n",
+                "solver.newton.warm_relaxation",
+            ),
+            (
+                "[solver.newton]\ncontinuation_tol = -1\n",
+                "solver.newton.continuation_tol",
+            ),
+            ("[solver.hjb]\ntol = 0\n", "solver.hjb.tol"),
+            (
+                "[solver.hjb]\nmax_iterations = 0\n",
+                "solver.hjb.max_iterations",
+            ),
+            ("[solver]\ntol_u = -1\n", "solver.tol_u"),
+        ] {
+            let e = build_error(text);
+            assert!(e.contains(&format!("invalid {field}:")), "{text}: {e}");
+        }
+    }
+}
