@@ -1,11 +1,14 @@
-//! Criterion benches of the outer methods on the benchmark problems of `benches/problems`
+//! Criterion benches of the outer methods on the benchmark problems of `tests/common/models/benchmarks.rs` (`data/benchmarks/`)
 //! (solve from the cold start to 1e-10), and of the pieces of one Newton step: evaluation of
 //! the residual with the Jacobian, and one GMRES solve.
 //!
 //! `cargo bench --bench methods` (the large cases of the performance record are in
 //! `examples/performance.rs`: criterion's repetitions would take hours there).
 
-mod problems;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::models::benchmarks as problems;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use mfg::scheme::{Costs, Layout, Linearization, Request, System};

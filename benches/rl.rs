@@ -3,7 +3,10 @@
 //! the exploitability of the uniform profile on the game of the 2D 32² crossing benchmark
 //! (3 × 3 velocities). `cargo bench --bench rl`; the 64² case is in `examples/rl_speed.rs`.
 
-mod problems;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::models::benchmarks as problems;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mfg::rl::benchmarks::{CrowdModelling, PredatorPrey};

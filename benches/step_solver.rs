@@ -1,6 +1,6 @@
 //! Factor + solve of one implicit step, J = I/Δt - Q(u) (HJB Newton step) and Jᵀ (FP step), on
 //! square 2D grids, for each linear solver path. Q comes from a smooth random u and a quadratic
-//! Hamiltonian, Δt = 1/64 as in `benches/data/sq64.toml`. Iteration counts of the iterative
+//! Hamiltonian, Δt = 1/64 as in `data/benchmarks/sq64.toml`. Iteration counts of the iterative
 //! path are printed to stderr.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

@@ -1,5 +1,5 @@
 //! Performance record: Picard (θ = 0.5), Anderson and Newton on the two-population benchmarks
-//! of `benches/problems` (1D crowds on a line, 2D crossing on a square, monotone couplings),
+//! of `data/benchmarks/` (1D crowds on a line, 2D crossing on a square, monotone couplings),
 //! from the cold start to residual, Δu and Δm ≤ 1e-10. Prints a table of iterations, inner
 //! iterations, seconds and peak memory.
 //!
@@ -7,15 +7,21 @@
 //! cargo run --release --example performance                 # everything (long: see below)
 //! cargo run --release --example performance -- --skip-slow  # without Picard/Anderson on 128²×128
 //! cargo run --release --example performance -- --only 1d --methods newton
+//! cargo run --release --example performance -- --csv data/performance.csv   # the stored record
 //! ```
+//!
+//! `--csv FILE` also writes the rows as CSV, with the commit they were measured at: the record in
+//! `data/performance.csv` is regenerated this way, so that a regression shows as a diff.
 //!
 //! Every case runs in a child process (this executable with `--case`), so that its peak
 //! resident memory (VmHWM of /proc/self/status) is its own. `--skip-slow` skips Picard and
 //! Anderson on 2D 128²×128 (about 25 s each). `--methods` also takes `newton-exact` (exact
 //! per-step solves in the preconditioner, the current default) for comparisons.
 
-#[path = "../benches/problems/mod.rs"]
-mod problems;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::models::benchmarks as problems;
 
 use mfg::solve::solve;
 use std::io::Write;
@@ -102,6 +108,32 @@ fn spawn(method: &str, dim: &str, n: usize, nt: usize) -> Result<Row, String> {
     })
 }
 
+/// The commit of the working tree (`unknown` outside a git checkout), `+dirty` when modified.
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "--short=12", "HEAD"]) {
+        Some(c) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{c}+dirty")
+            } else {
+                c
+            }
+        }
+        None => "unknown".into(),
+    }
+}
+
+const CSV_HEADER: &str = "commit,threads,case,dim,nx,nt,unknowns,method,result,iterations,inner,seconds,peak_mib,residual";
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() >= 6 && args[1] == "--case" {
@@ -121,6 +153,9 @@ fn main() {
             .cloned()
     };
     let only = value("--only");
+    let csv_path = value("--csv");
+    let mut csv = vec![CSV_HEADER.to_string()];
+    let (commit, threads) = (commit(), rayon::current_num_threads());
     let methods: Vec<String> = value("--methods")
         .map(|m| m.split(',').map(str::to_string).collect())
         .unwrap_or_else(|| METHODS.iter().map(|m| m.to_string()).collect());
@@ -151,10 +186,16 @@ fn main() {
                 continue;
             }
             match spawn(method, dim, n, nt) {
-                Ok(r) => println!(
-                    "| {label} | {unknowns} | {method} | {} | {} | {} | {:.2} | {:.0} | {} |",
-                    r.termination, r.iterations, r.inner, r.seconds, r.peak_mib, r.residual
-                ),
+                Ok(r) => {
+                    println!(
+                        "| {label} | {unknowns} | {method} | {} | {} | {} | {:.2} | {:.0} | {} |",
+                        r.termination, r.iterations, r.inner, r.seconds, r.peak_mib, r.residual
+                    );
+                    csv.push(format!(
+                        "{commit},{threads},{label},{dim},{n},{nt},{unknowns},{method},{},{},{},{:.3},{:.0},{}",
+                        r.termination, r.iterations, r.inner, r.seconds, r.peak_mib, r.residual
+                    ));
+                }
                 Err(e) => println!("| {label} | {unknowns} | {method} | failed: {e} | | | | | |"),
             }
             std::io::stdout().flush().ok();
@@ -164,4 +205,11 @@ fn main() {
         "\ninner = GMRES iterations (Newton; +1 per direct solve), HJB Newton iterations \
          (Picard, Anderson)."
     );
+    if let Some(path) = csv_path {
+        csv.push(String::new());
+        match std::fs::write(&path, csv.join("\n")) {
+            Ok(()) => println!("wrote {path}"),
+            Err(e) => eprintln!("cannot write {path}: {e}"),
+        }
+    }
 }

@@ -9,6 +9,8 @@
 //! cargo run --release --example rl_refinement
 //! ```
 
+#[path = "../tests/common/mod.rs"]
+mod common;
 #[path = "../tests/rl_common/mod.rs"]
 mod rl_common;
 

@@ -1,14 +1,16 @@
 //! Speed of the exact RL tools (medians of repeated runs, release build):
 //! 100 fictitious-play iterations with NashConv after each on `crowd_modelling`, 20 on
 //! `predator_prey` (K = 3), and the exploitability of a profile on the game of a 2D 64² K = 2
-//! PDE problem (the crossing benchmark of `benches/problems`, 3 × 3 and 5 × 5 velocities).
+//! PDE problem (the crossing benchmark of `tests/common/models/benchmarks.rs` (`data/benchmarks/`), 3 × 3 and 5 × 5 velocities).
 //!
 //! ```text
 //! cargo run --release --example rl_speed
 //! ```
 
-#[path = "../benches/problems/mod.rs"]
-mod problems;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::models::benchmarks as problems;
 
 use mfg::rl::benchmarks::{CrowdModelling, PredatorPrey};
 use mfg::rl::pde::{PdeGame, PdeGameSettings, VelocitySet};

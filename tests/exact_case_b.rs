@@ -1,97 +1,13 @@
-//! docs/math.md §6, case B: K = 2 populations with local log self- and cross-couplings,
-//! f^k = (q_k/2)(x - p_k)² + Σ_j κ_kj log m^j, g^k = (c_k/2)(x - pT_k)², H = |p|²/2, have the
-//! Gaussian solution m^k = N(μ_k, s_k), u^k = ½η_k x² - ψ_k x + χ_k, where (η, ψ, s, μ) solve a
-//! nonlinear two-point boundary-value problem. It is solved here to 1e-10 by shooting, then the
-//! discrete mean, variance and density at t = T are compared on three grids with Δt ∝ h.
+//! docs/math.md §6, case B (the model and its exact solution: tests/common/models/case_b.rs):
+//! the discrete mean, variance and density at t = T are compared with the exact Gaussian on
+//! three grids with Δt ∝ h; the stored reference trajectory data/reference/case_b.csv equals
+//! the one the shooting solver computes.
 
 mod common;
 
-use mfg::problem::coupling::Log;
-use mfg::problem::hamiltonian::Quadratic;
+use common::models::case_b::{self, exact_terminal};
 use mfg::solve::{MethodKind, Relaxation, Stopping};
-use mfg::{Boundary, Grid, Population, Problem, SolverSettings, Termination, TimeGrid};
-
-const T: f64 = 0.5;
-const SIGMA: [f64; 2] = [0.6, 0.5];
-const Q: [f64; 2] = [1.0, 0.5];
-const P: [f64; 2] = [0.5, -0.5];
-const C: [f64; 2] = [1.0, 2.0];
-const PT: [f64; 2] = [1.0, -1.0];
-const KAPPA: [[f64; 2]; 2] = [[0.10, 0.05], [0.03, 0.08]];
-const MU0: [f64; 2] = [-0.6, 0.7];
-const S0: [f64; 2] = [0.09, 0.06];
-const L: f64 = 5.0;
-
-/// y = (η1, η2, ψ1, ψ2, s1, s2, μ1, μ2).
-fn rhs(_t: f64, y: &[f64], dy: &mut [f64]) {
-    let (eta, psi, s, mu) = (&y[0..2], &y[2..4], &y[4..6], &y[6..8]);
-    for k in 0..2 {
-        let ks: f64 = (0..2).map(|j| KAPPA[k][j] / s[j]).sum();
-        let kms: f64 = (0..2).map(|j| KAPPA[k][j] * mu[j] / s[j]).sum();
-        dy[k] = eta[k] * eta[k] - Q[k] + ks;
-        dy[2 + k] = eta[k] * psi[k] - Q[k] * P[k] + kms;
-        dy[4 + k] = -2.0 * eta[k] * s[k] + SIGMA[k] * SIGMA[k];
-        dy[6 + k] = -eta[k] * mu[k] + psi[k];
-    }
-}
-
-/// Backward shooting on (s_k(T), μ_k(T)): the Riccati equations are stable backward in time
-/// (forward they blow up from a poor guess). Returns the state at t = 0 and the defect
-/// (s(0) - s0, μ(0) - μ0).
-fn shoot(z: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let y_t = [
-        C[0],
-        C[1],
-        C[0] * PT[0],
-        C[1] * PT[1],
-        z[0],
-        z[1],
-        z[2],
-        z[3],
-    ];
-    let y = common::rk4(&rhs, &y_t, T, 0.0, 20_000);
-    let defect = vec![y[4] - S0[0], y[5] - S0[1], y[6] - MU0[0], y[7] - MU0[1]];
-    (y, defect)
-}
-
-/// The exact (s_k(T), μ_k(T)): the BVP solved by Newton shooting to a defect below 1e-10
-/// (RK4 with 20 000 steps: its own error is far below that).
-fn exact_terminal() -> ([f64; 2], [f64; 2]) {
-    let mut z = vec![
-        S0[0] + 0.5 * SIGMA[0].powi(2) * T,
-        S0[1] + 0.5 * SIGMA[1].powi(2) * T,
-        0.5 * (MU0[0] + PT[0]),
-        0.5 * (MU0[1] + PT[1]),
-    ];
-    let max_abs = |f: &[f64]| {
-        f.iter().fold(
-            0.0f64,
-            |a, v| if v.is_nan() { f64::NAN } else { a.max(v.abs()) },
-        )
-    };
-    for _ in 0..30 {
-        let (_, f) = shoot(&z);
-        if max_abs(&f) < 1e-13 {
-            break;
-        }
-        let mut jac = vec![vec![0.0; 4]; 4];
-        for c in 0..4 {
-            let mut zp = z.clone();
-            let eps = 1e-7 * (1.0 + z[c].abs());
-            zp[c] += eps;
-            let (_, fp) = shoot(&zp);
-            for r in 0..4 {
-                jac[r][c] = (fp[r] - f[r]) / eps;
-            }
-        }
-        let dz = common::dense_solve(jac, f.iter().map(|v| -v).collect());
-        z.iter_mut().zip(&dz).for_each(|(a, b)| *a += b);
-    }
-    let (_, f) = shoot(&z);
-    let norm = max_abs(&f);
-    assert!(norm < 1e-10, "BVP shooting defect {norm:e}");
-    ([z[0], z[1]], [z[2], z[3]])
-}
+use mfg::{SolverSettings, Termination};
 
 struct Errors {
     mean: [f64; 2],
@@ -100,21 +16,7 @@ struct Errors {
 }
 
 fn solve_on(nx: usize, nt: usize, s_t: [f64; 2], mu_t: [f64; 2]) -> Errors {
-    let grid = Grid::new_1d(-L, L, nx, Boundary::Reflecting).unwrap();
-    let time = TimeGrid::new(T, nt).unwrap();
-    let kappa: Vec<Vec<f64>> = KAPPA.iter().map(|r| r.to_vec()).collect();
-    let problem = (0..2)
-        .fold(Problem::builder(grid, time), |b, k| {
-            b.population(
-                Population::builder(format!("p{k}"), SIGMA[k], Quadratic::new(1.0))
-                    .initial(move |x| (-(x[0] - MU0[k]).powi(2) / (2.0 * S0[k])).exp())
-                    .potential(move |x| 0.5 * Q[k] * (x[0] - P[k]).powi(2))
-                    .terminal(move |x| 0.5 * C[k] * (x[0] - PT[k]).powi(2)),
-            )
-        })
-        .coupling(Log::from_rows(&kappa))
-        .build()
-        .unwrap();
+    let problem = case_b::problem(nx, nt);
     let settings = SolverSettings {
         method: MethodKind::Picard(Relaxation::Fixed(0.7)),
         stopping: Stopping {
@@ -196,4 +98,55 @@ fn case_b_gaussian_converges_at_first_order() {
             }
         }
     }
+}
+
+const REFERENCE: &str = "data/reference/case_b.csv";
+const REFERENCE_STEPS: usize = 10;
+
+fn reference_text() -> String {
+    let mut text = String::from("t,eta1,eta2,psi1,psi2,s1,s2,mu1,mu2\n");
+    for row in case_b::reference_rows(REFERENCE_STEPS) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.15e}")).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    text
+}
+
+/// The committed reference equals the shooting solver's trajectory to 1e-12 (a change in the
+/// reference solver, or a damaged file, shows up here). Regenerate it with
+/// `cargo test --test exact_case_b -- --ignored write_case_b_reference`.
+#[test]
+fn stored_reference_matches_the_shooting_solution() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(REFERENCE);
+    let stored = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{REFERENCE}: {e}"));
+    let fresh = reference_text();
+    let parse = |text: &str| -> Vec<Vec<f64>> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect())
+            .collect()
+    };
+    let (a, b) = (parse(&stored), parse(&fresh));
+    assert_eq!(a.len(), REFERENCE_STEPS + 1, "{REFERENCE}: rows");
+    for (ra, rb) in a.iter().zip(&b) {
+        for (x, y) in ra.iter().zip(rb) {
+            assert!(
+                (x - y).abs() <= 1e-12 * (1.0 + y.abs()),
+                "{REFERENCE}: {x} vs {y}"
+            );
+        }
+    }
+    // t = 0 holds the initial data exactly (up to the shooting defect, below 1e-10).
+    for k in 0..2 {
+        assert!((a[0][5 + k] - case_b::S0[k]).abs() < 1e-9);
+        assert!((a[0][7 + k] - case_b::MU0[k]).abs() < 1e-9);
+    }
+}
+
+#[test]
+#[ignore = "writes data/reference/case_b.csv"]
+fn write_case_b_reference() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(REFERENCE);
+    std::fs::write(&path, reference_text()).unwrap();
 }

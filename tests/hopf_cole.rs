@@ -1,60 +1,16 @@
-//! docs/math.md §6, case C: with f independent of m and H = |p|²/2, u = -2ν log φ turns the HJB
-//! into the backward heat equation ∂tφ + νΔφ = 0, φ(T) = exp(-g/(2ν)). On the periodic interval
-//! [0, 1) with g = cos(2πx) the exact φ is a Fourier series (coefficients from a 4096-point DFT
-//! of φ(T), spectrally exact), so the HJB solver alone can be checked against the exact u(0, ·).
+//! docs/math.md §6, case C (the model and its exact solution: tests/common/models/hopf_cole.rs):
+//! the HJB solver alone against the exact u(0, ·) of the Hopf–Cole transform, with the observed
+//! order on a sequence of grids.
 
 mod common;
 
-use mfg::problem::hamiltonian::Quadratic;
+use common::models::hopf_cole::{self, exact_u0};
 use mfg::scheme::{self, Generator, HjbSettings, Workspace};
-use mfg::{Boundary, Field, Grid, Population, Problem, TimeGrid};
+use mfg::Field;
 use std::f64::consts::PI;
 
-const NU: f64 = 0.1;
-const T: f64 = 0.5;
-
-/// Exact u(0, x) = -2ν log φ(0, x).
-fn exact_u0(xs: &[f64]) -> Vec<f64> {
-    let n = 4096;
-    let phi_t: Vec<f64> = (0..n)
-        .map(|j| (-(2.0 * PI * j as f64 / n as f64).cos() / (2.0 * NU)).exp())
-        .collect();
-    // φ(T) is even in x: a cosine series suffices. a_k = (1/n) Σ_j φ_j cos(2πkj/n).
-    let kmax = 80;
-    let a: Vec<f64> = (0..=kmax)
-        .map(|k| {
-            phi_t
-                .iter()
-                .enumerate()
-                .map(|(j, v)| v * (2.0 * PI * (k * j) as f64 / n as f64).cos())
-                .sum::<f64>()
-                / n as f64
-        })
-        .collect();
-    xs.iter()
-        .map(|&x| {
-            let phi: f64 = (0..=kmax)
-                .map(|k| {
-                    let w = 2.0 * PI * k as f64;
-                    let mult = if k == 0 { 1.0 } else { 2.0 };
-                    mult * a[k] * (-NU * w * w * T).exp() * (w * x).cos()
-                })
-                .sum();
-            -2.0 * NU * phi.ln()
-        })
-        .collect()
-}
-
 fn hjb_error(nx: usize, nt: usize) -> f64 {
-    let grid = Grid::new_1d(0.0, 1.0, nx, Boundary::Periodic).unwrap();
-    let sigma = (2.0 * NU).sqrt();
-    let problem = Problem::builder(grid, TimeGrid::new(T, nt).unwrap())
-        .population(
-            Population::builder("a", sigma, Quadratic::new(1.0))
-                .terminal(|x| (2.0 * PI * x[0]).cos()),
-        )
-        .build()
-        .unwrap();
+    let problem = hopf_cole::problem(nx, nt);
     let n = problem.grid().len();
     let m = vec![Field::constant_in_time(
         nt + 1,
@@ -85,31 +41,10 @@ fn hjb_error(nx: usize, nt: usize) -> f64 {
 
 #[test]
 fn exact_solution_sanity() {
-    // The Fourier solution must reproduce g at t = T when evaluated with T - t = 0: check the
-    // series against φ(T) directly at a few points through u(T) = g.
+    // The Fourier series at time-to-go 0 reproduces φ(T) = exp(-g/(2ν)).
     let xs = [0.1, 0.37, 0.8];
-    let n = 4096;
-    let kmax = 80;
-    for &x in &xs {
-        let phi_t: f64 = (-(2.0 * PI * x).cos() / (2.0 * NU)).exp();
-        let a = |k: usize| -> f64 {
-            (0..n)
-                .map(|j| {
-                    (-(2.0 * PI * j as f64 / n as f64).cos() / (2.0 * NU)).exp()
-                        * (2.0 * PI * (k * j) as f64 / n as f64).cos()
-                })
-                .sum::<f64>()
-                / n as f64
-        };
-        let series: f64 = (0..=kmax)
-            .map(|k| {
-                if k == 0 {
-                    a(0)
-                } else {
-                    2.0 * a(k) * (2.0 * PI * k as f64 * x).cos()
-                }
-            })
-            .sum();
+    for (x, series) in xs.iter().zip(hopf_cole::phi(&xs, 0.0)) {
+        let phi_t = (-(2.0 * PI * x).cos() / (2.0 * hopf_cole::NU)).exp();
         assert!(
             (series - phi_t).abs() < 1e-10 * phi_t,
             "{series} vs {phi_t}"

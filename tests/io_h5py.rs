@@ -2,10 +2,12 @@
 //! `python3 -m pip install h5py`), open a 1D and a 2D result with h5py and check shapes,
 //! attributes and values. Skipped, with a printed notice, when h5py is not available.
 
+mod common;
+
+use common::examples::coarse;
 use mfg::config::Config;
 use mfg::io::{self, Run, WriteOptions};
 use mfg::solve;
-use std::path::Path;
 use std::process::Command;
 
 fn h5py_available() -> bool {
@@ -14,18 +16,6 @@ fn h5py_available() -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
-}
-
-fn coarse(example: &str, nx: usize, ny: Option<usize>, steps: usize, max_it: usize) -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example);
-    let mut spec = Config::from_path(&path)
-        .unwrap()
-        .spec
-        .with_resolution(nx, ny, steps);
-    spec.solver.max_iterations = max_it;
-    Config::from_toml_str(&toml::to_string(&spec).unwrap()).unwrap()
 }
 
 const SCRIPT: &str = r#"
@@ -95,6 +85,6 @@ fn h5py_reads_shapes_and_attributes() {
         eprintln!("NOTICE: h5py not available (python3 -m pip install h5py): test skipped");
         return;
     }
-    check(&coarse("two_groups_1d.toml", 41, None, 20, 30), 0);
-    check(&coarse("corridor_2d.toml", 12, Some(5), 6, 3), 5);
+    check(&coarse("two_groups_1d.toml", 41, None, 20, Some(30)), 0);
+    check(&coarse("corridor_2d.toml", 12, Some(5), 6, Some(3)), 5);
 }

@@ -2,23 +2,14 @@
 //! does, through an observer returning `Control::Stop`), saved, read back and continued with
 //! `solve_with` ends exactly where the uninterrupted run ends.
 
+mod common;
+
+use common::examples::coarse;
 use mfg::config::Config;
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt};
 use mfg::solve::{self, Control, Iterate, Observer, StepStats, Termination};
-use std::path::Path;
 use std::sync::atomic::Ordering;
-
-fn coarse(example: &str, nx: usize, ny: Option<usize>, steps: usize) -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example);
-    let spec = Config::from_path(&path)
-        .unwrap()
-        .spec
-        .with_resolution(nx, ny, steps);
-    Config::from_toml_str(&toml::to_string(&spec).unwrap()).unwrap()
-}
 
 /// Stops the solve after `at` iterations.
 struct StopAfter(usize);
@@ -86,12 +77,12 @@ fn resume_matches(cfg: &Config, stop_at: usize) {
 
 #[test]
 fn resume_equals_uninterrupted_1d() {
-    resume_matches(&coarse("two_groups_1d.toml", 41, None, 20), 5);
+    resume_matches(&coarse("two_groups_1d.toml", 41, None, 20, None), 5);
 }
 
 #[test]
 fn resume_equals_uninterrupted_2d() {
-    let mut cfg = coarse("corridor_2d.toml", 12, Some(5), 8);
+    let mut cfg = coarse("corridor_2d.toml", 12, Some(5), 8, None);
     cfg.spec.solver.max_iterations = 12;
     let cfg = Config::from_toml_str(&toml::to_string(&cfg.spec).unwrap()).unwrap();
     resume_matches(&cfg, 4);
@@ -99,7 +90,7 @@ fn resume_equals_uninterrupted_2d() {
 
 #[test]
 fn checkpoint_observer_writes_every_n_and_interrupt_stops() {
-    let cfg = coarse("two_groups_1d.toml", 41, None, 20);
+    let cfg = coarse("two_groups_1d.toml", 41, None, 20, None);
     let (problem, settings) = cfg.build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ck.h5");
@@ -134,10 +125,10 @@ fn checkpoint_observer_writes_every_n_and_interrupt_stops() {
 
 #[test]
 fn resume_with_the_wrong_problem_is_refused() {
-    let cfg = coarse("two_groups_1d.toml", 41, None, 20);
+    let cfg = coarse("two_groups_1d.toml", 41, None, 20, None);
     let (problem, settings) = cfg.build().unwrap();
     let s = solve::solve_with(&problem, &settings, None, &mut StopAfter(2)).unwrap();
-    let other = coarse("two_groups_1d.toml", 31, None, 20);
+    let other = coarse("two_groups_1d.toml", 31, None, 20, None);
     let (p2, s2) = other.build().unwrap();
     let e = solve::solve_with(
         &p2,

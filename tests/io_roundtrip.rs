@@ -2,24 +2,13 @@
 //! the bit, the documented attributes and layout are present, and files that are missing, not
 //! HDF5, not ours or truncated give clear errors.
 
+mod common;
+
+use common::examples::coarse;
 use mfg::config::Config;
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::solve::{self, Iterate, Solution, Termination};
 use std::path::Path;
-
-/// A shipped example at a coarse resolution, with `max_iterations` replaced; the stored text is
-/// the re-serialised configuration so that it rebuilds the same coarse problem.
-fn coarse(example: &str, nx: usize, ny: Option<usize>, steps: usize, max_it: usize) -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example);
-    let mut spec = Config::from_path(&path)
-        .unwrap()
-        .spec
-        .with_resolution(nx, ny, steps);
-    spec.solver.max_iterations = max_it;
-    Config::from_toml_str(&toml::to_string(&spec).unwrap()).unwrap()
-}
 
 fn bits(it: &Iterate) -> Vec<u64> {
     it.u.iter()
@@ -160,14 +149,14 @@ fn check_roundtrip(cfg: &Config) {
 
 #[test]
 fn roundtrip_1d_two_populations_is_exact() {
-    let cfg = coarse("two_groups_1d.toml", 41, None, 20, 300);
+    let cfg = coarse("two_groups_1d.toml", 41, None, 20, Some(300));
     check_roundtrip(&cfg);
 }
 
 #[test]
 fn roundtrip_2d_two_populations_is_exact() {
     // Few iterations: an unconverged run round-trips too (termination max-iterations).
-    let cfg = coarse("corridor_2d.toml", 12, Some(5), 8, 4);
+    let cfg = coarse("corridor_2d.toml", 12, Some(5), 8, Some(4));
     let (solution, saved, _dir) = roundtrip(&cfg);
     assert_eq!(solution.termination, Termination::MaxIterations);
     assert_eq!(saved.solution, solution);
@@ -176,7 +165,7 @@ fn roundtrip_2d_two_populations_is_exact() {
 
 #[test]
 fn uncompressed_and_empty_history_roundtrip() {
-    let mut cfg = coarse("two_groups_1d.toml", 21, None, 5, 0);
+    let mut cfg = coarse("two_groups_1d.toml", 21, None, 5, Some(0));
     cfg.spec.solver.max_iterations = 0;
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
@@ -194,7 +183,7 @@ fn uncompressed_and_empty_history_roundtrip() {
 
 #[test]
 fn checkpoint_state_is_recorded() {
-    let cfg = coarse("two_groups_1d.toml", 21, None, 5, 3);
+    let cfg = coarse("two_groups_1d.toml", 21, None, 5, Some(3));
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -283,7 +272,7 @@ fn foreign_hdf5_file_is_refused() {
 
 #[test]
 fn newer_format_version_is_refused() {
-    let cfg = coarse("two_groups_1d.toml", 21, None, 5, 1);
+    let cfg = coarse("two_groups_1d.toml", 21, None, 5, Some(1));
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -309,7 +298,7 @@ fn newer_format_version_is_refused() {
 
 #[test]
 fn truncated_file_is_a_clear_error() {
-    let cfg = coarse("two_groups_1d.toml", 41, None, 20, 5);
+    let cfg = coarse("two_groups_1d.toml", 41, None, 20, Some(5));
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -2,8 +2,9 @@
 //! u and m) on a 1D and a 2D two-population problem with a monotone coupling; Newton's direct
 //! (all three unknown orderings) and Krylov linear solvers agree too.
 
-mod newton_common;
+mod common;
 
+use common::models::crossing::*;
 use mfg::grid::Boundary;
 use mfg::problem::Problem;
 use mfg::solve::newton::{LinearSolver, NewtonSettings};
@@ -12,7 +13,6 @@ use mfg::solve::{
     solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
     Termination,
 };
-use newton_common::*;
 
 fn run(problem: &Problem, method: MethodKind) -> Solution {
     let settings = SolverSettings {

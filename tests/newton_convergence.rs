@@ -3,14 +3,14 @@
 //! in 1D with the direct and the Krylov solver and in 2D with exact and multigrid step solves;
 //! and the number of Newton iterations does not grow with the grid.
 
-mod newton_common;
+mod common;
 
+use common::models::crossing::*;
 use mfg::grid::Boundary;
 use mfg::problem::Problem;
 use mfg::solve::newton::{LinearSolver, NewtonSettings};
 use mfg::solve::spacetime::Preconditioner;
 use mfg::solve::{solve, MethodKind, Solution, SolverSettings, Stopping, Termination};
-use newton_common::*;
 
 fn newton(problem: &Problem, linear_solver: LinearSolver, pc: Preconditioner) -> Solution {
     let settings = SolverSettings {

@@ -2,14 +2,14 @@
 //! Jacobian of the residual (relative error ≤ 1e-6), on small 1D and 2D two-population
 //! problems; and the matrix-free product equals the assembled matrix times a vector.
 
-mod newton_common;
+mod common;
 
+use common::models::crossing::*;
 use mfg::grid::Boundary;
 use mfg::problem::Problem;
 use mfg::scheme::jacobian::{self, Layout, Linearization};
 use mfg::scheme::{Costs, Request, System};
 use mfg::solve::Iterate;
-use newton_common::*;
 
 fn residual_vector(problem: &Problem, it: &Iterate) -> Vec<f64> {
     let layout = Layout::new(problem);

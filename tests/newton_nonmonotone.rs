@@ -8,8 +8,9 @@
 //!   (the density tails are tens of orders of magnitude off); without fallback the run ends as
 //!   "not converged", with the continuation or the Picard fallback it converges.
 
-mod newton_common;
+mod common;
 
+use common::models::crossing::*;
 use mfg::config::Config;
 use mfg::grid::Boundary;
 use mfg::problem::coupling::{Coupling, Linear};
@@ -19,7 +20,6 @@ use mfg::solve::{
     solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
     Termination,
 };
-use newton_common::*;
 
 fn run(problem: &Problem, method: MethodKind, max_iterations: usize) -> Solution {
     let settings = SolverSettings {

@@ -1,6 +1,7 @@
 //! The game of a PDE problem (RL.md §2) against the PDE solution, on three grids with h, the
 //! game step Δt_RL (from the CFL bound) and the velocity spacing refined together.
 
+mod common;
 mod rl_common;
 
 use mfg::problem::coupling::Linear;

@@ -1,5 +1,6 @@
-//! Small two-population problems shared by the Newton / Anderson tests.
-#![allow(dead_code)]
+//! Two populations crossing each other (1D: quadratic and power-1.5 Hamiltonians; 2D:
+//! isotropic and anisotropic), with the coupling as a parameter: the small problems of the
+//! Newton, Anderson and Jacobian tests, and a perturbed iterate that solves nothing.
 
 use mfg::grid::{Axis, Boundary, Grid, TimeGrid};
 use mfg::problem::coupling::{self, Coupling};
