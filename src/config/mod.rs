@@ -7,7 +7,8 @@
 //! - [`solver`]: `[solver]` with one table per method → [`SolverSettings`].
 //!
 //! An `[output]` table (checkpoints, compression, snapshot times) is read by the `mfg` command
-//! line, not by the library: it is kept here as it is written. Unknown keys, wrong types and
+//! line, not by the library, and an `[rl]` table by `mfg validate` ([`crate::rl::validate`]):
+//! both are kept here as they are written. Unknown keys, wrong types and
 //! bad values are errors naming the key.
 
 pub mod fields;
@@ -48,6 +49,10 @@ pub struct Spec {
     /// `[output]`, uninterpreted: the `mfg` command line reads and checks it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<toml::Table>,
+    /// `[rl]`, uninterpreted here: the game, algorithm and thresholds of `mfg validate`, read
+    /// by [`crate::rl::validate::RlSpec::from_table`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rl: Option<toml::Table>,
 }
 
 /// File formats a configuration can be read from.

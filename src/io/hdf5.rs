@@ -216,8 +216,14 @@ pub fn write(
 ) -> Result<()> {
     let path = path.as_ref();
     run.iterate.check_shape(problem)?;
+    replace_hdf5(path, |tmp| write_file(tmp, problem, run, config, options))
+}
+
+/// Writes an HDF5 file with `write` into a temporary file, then renames it to `path`
+/// ([`atomic::replace_with`]); HDF5 errors are reported under the final name.
+pub(super) fn replace_hdf5(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     atomic::replace_with(path, |tmp| {
-        write_file(tmp, problem, run, config, options).map_err(|e| match e {
+        write(tmp).map_err(|e| match e {
             // Report errors under the final name: the temporary name means nothing to users.
             Error::Hdf5 { action, source, .. } => Error::Hdf5 {
                 path: path.to_path_buf(),
@@ -230,7 +236,7 @@ pub fn write(
 }
 
 /// Adds `path` and an action to HDF5 errors.
-trait Ctx<T> {
+pub(super) trait Ctx<T> {
     fn ctx(self, path: &Path, action: impl FnOnce() -> String) -> Result<T>;
 }
 
@@ -244,14 +250,14 @@ impl<T> Ctx<T> for h5::Result<T> {
     }
 }
 
-fn vlu(path: &Path, s: &str) -> Result<VarLenUnicode> {
+pub(super) fn vlu(path: &Path, s: &str) -> Result<VarLenUnicode> {
     VarLenUnicode::from_str(s).map_err(|e| Error::Damaged {
         path: path.to_path_buf(),
         what: format!("cannot store the string {s:?}: {e}"),
     })
 }
 
-fn attr_str(path: &Path, loc: &h5::Location, name: &str, value: &str) -> Result<()> {
+pub(super) fn attr_str(path: &Path, loc: &h5::Location, name: &str, value: &str) -> Result<()> {
     let v = vlu(path, value)?;
     loc.new_attr::<VarLenUnicode>()
         .create(name)
@@ -259,21 +265,26 @@ fn attr_str(path: &Path, loc: &h5::Location, name: &str, value: &str) -> Result<
         .ctx(path, || format!("writing attribute {name}"))
 }
 
-fn attr_f64(path: &Path, loc: &h5::Location, name: &str, value: f64) -> Result<()> {
+pub(super) fn attr_f64(path: &Path, loc: &h5::Location, name: &str, value: f64) -> Result<()> {
     loc.new_attr::<f64>()
         .create(name)
         .and_then(|a| a.write_scalar(&value))
         .ctx(path, || format!("writing attribute {name}"))
 }
 
-fn attr_u64(path: &Path, loc: &h5::Location, name: &str, value: u64) -> Result<()> {
+pub(super) fn attr_u64(path: &Path, loc: &h5::Location, name: &str, value: u64) -> Result<()> {
     loc.new_attr::<u64>()
         .create(name)
         .and_then(|a| a.write_scalar(&value))
         .ctx(path, || format!("writing attribute {name}"))
 }
 
-fn dataset_1d<T: h5::H5Type>(path: &Path, g: &h5::Group, name: &str, data: &[T]) -> Result<()> {
+pub(super) fn dataset_1d<T: h5::H5Type>(
+    path: &Path,
+    g: &h5::Group,
+    name: &str,
+    data: &[T],
+) -> Result<()> {
     g.new_dataset::<T>()
         .shape([data.len()])
         .create(name)
@@ -282,7 +293,7 @@ fn dataset_1d<T: h5::H5Type>(path: &Path, g: &h5::Group, name: &str, data: &[T])
 }
 
 /// Shape (levels, [Ny,] Nx) of a field: row-major, x fastest, as [`Field`] stores it.
-fn field_shape(grid: &Grid, levels: usize) -> Vec<usize> {
+pub(super) fn field_shape(grid: &Grid, levels: usize) -> Vec<usize> {
     let mut s = vec![levels];
     s.extend(grid.axes().iter().rev().map(|a| a.n));
     s
@@ -474,7 +485,7 @@ fn write_file(
 const SIGNATURE: [u8; 8] = [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n'];
 
 /// Checks that `path` exists and carries the HDF5 signature.
-fn check_hdf5(path: &Path) -> Result<()> {
+pub(super) fn check_hdf5(path: &Path) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
@@ -546,24 +557,24 @@ fn open(path: &Path) -> Result<(h5::File, u32)> {
 }
 
 /// Reads one part of the file; a missing or ill-typed part is [`Error::Damaged`].
-struct Reader<'a> {
-    path: &'a Path,
+pub(super) struct Reader<'a> {
+    pub(super) path: &'a Path,
 }
 
 impl Reader<'_> {
-    fn damaged(&self, what: String) -> Error {
+    pub(super) fn damaged(&self, what: String) -> Error {
         Error::Damaged {
             path: self.path.to_path_buf(),
             what,
         }
     }
 
-    fn attr_str(&self, loc: &h5::Location, name: &str) -> Result<String> {
+    pub(super) fn attr_str(&self, loc: &h5::Location, name: &str) -> Result<String> {
         self.opt_str(loc, name)?
             .ok_or_else(|| self.damaged(format!("attribute {name} of {} is missing", loc.name())))
     }
 
-    fn opt_str(&self, loc: &h5::Location, name: &str) -> Result<Option<String>> {
+    pub(super) fn opt_str(&self, loc: &h5::Location, name: &str) -> Result<Option<String>> {
         if !loc
             .attr_names()
             .unwrap_or_default()
@@ -578,31 +589,36 @@ impl Reader<'_> {
             .map_err(|e| self.damaged(format!("attribute {name} of {}: {e}", loc.name())))
     }
 
-    fn attr_f64(&self, loc: &h5::Location, name: &str) -> Result<f64> {
+    pub(super) fn attr_f64(&self, loc: &h5::Location, name: &str) -> Result<f64> {
         loc.attr(name)
             .and_then(|a| a.read_scalar::<f64>())
             .map_err(|e| self.damaged(format!("attribute {name} of {}: {e}", loc.name())))
     }
 
-    fn attr_u64(&self, loc: &h5::Location, name: &str) -> Result<u64> {
+    pub(super) fn attr_u64(&self, loc: &h5::Location, name: &str) -> Result<u64> {
         loc.attr(name)
             .and_then(|a| a.read_scalar::<u64>())
             .map_err(|e| self.damaged(format!("attribute {name} of {}: {e}", loc.name())))
     }
 
-    fn group(&self, parent: &h5::Group, name: &str) -> Result<h5::Group> {
+    pub(super) fn group(&self, parent: &h5::Group, name: &str) -> Result<h5::Group> {
         parent
             .group(name)
             .map_err(|_| self.damaged(format!("group {}/{name} is missing", parent.name())))
     }
 
-    fn dataset(&self, g: &h5::Group, name: &str) -> Result<h5::Dataset> {
+    pub(super) fn dataset(&self, g: &h5::Group, name: &str) -> Result<h5::Dataset> {
         g.dataset(name)
             .map_err(|_| self.damaged(format!("dataset {}/{name} is missing", g.name())))
     }
 
     /// Reads a dataset and checks its shape.
-    fn data<T: h5::H5Type>(&self, g: &h5::Group, name: &str, shape: &[usize]) -> Result<Vec<T>> {
+    pub(super) fn data<T: h5::H5Type>(
+        &self,
+        g: &h5::Group,
+        name: &str,
+        shape: &[usize],
+    ) -> Result<Vec<T>> {
         let d = self.dataset(g, name)?;
         if d.shape() != shape {
             return Err(self.damaged(format!(

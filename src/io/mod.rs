@@ -2,15 +2,20 @@
 //!
 //! This layer sits above the core (`grid`, `problem`, `scheme`, `solve`): it reads a
 //! [`crate::Solution`] and the [`crate::Problem`] it solves and never the other way round. The
-//! layout of the files is documented in `docs/hdf5-layout.md`.
+//! layout of the files is documented in `docs/hdf5-layout.md`; policy files and the reports of
+//! `mfg validate` ([`policy`], [`report`]) in `docs/rl.md`.
 
 pub mod atomic;
 pub mod hdf5;
+pub mod policy;
+pub mod report;
 
 pub use self::hdf5::{
     read, read_header, write, Header, Run, RunState, Saved, SavedPopulation, WriteOptions,
     FORMAT_NAME, FORMAT_VERSION,
 };
+pub use policy::{read_policy, write_policy};
+pub use report::{write_report, ReportContext};
 
 use std::path::PathBuf;
 

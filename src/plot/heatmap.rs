@@ -6,10 +6,13 @@
 
 use super::axes::{self, Axis, Fonts};
 use super::canvas::Canvas;
+use super::colours::Scale;
 use super::{
     check_size, node_at, register_fonts, scale_of, Bar, Error, Figure, Panel, Quantity, Rect,
     Result, View,
 };
+use crate::field::Field;
+use crate::grid::{Grid, TimeGrid};
 use plotters::style::BLACK;
 use std::path::Path;
 
@@ -34,7 +37,6 @@ pub fn heatmap_1d(
     let scale = scale_of(view, k, quantity);
     let ax = view.grid.axes()[0];
     let (xr, tr) = ((ax.min, ax.max), (0.0, view.time.horizon));
-    let (dt, nt) = (view.time.dt(), view.time.nt);
 
     let margin = 6;
     let top = f.title + 14;
@@ -57,22 +59,7 @@ pub fn heatmap_1d(
     let strip = Rect::new(plot.right() + bar_gap as i32, plot.y, axes::BAR_STRIP, h);
 
     let mut canvas = Canvas::new(size);
-    let nodes: Vec<usize> = (0..w)
-        .map(|i| {
-            let x = ax.min + (ax.max - ax.min) * (f64::from(i) + 0.5) / f64::from(w);
-            node_at(view.grid, x, 0.0)
-        })
-        .collect();
-    let levels: Vec<usize> = (0..h)
-        .map(|j| {
-            // The top row is t = T.
-            let t = view.time.horizon * (1.0 - (f64::from(j) + 0.5) / f64::from(h));
-            ((t / dt).round() as usize).min(nt)
-        })
-        .collect();
-    canvas.fill(plot, |i, j| {
-        scale.colour(field.level(levels[j as usize])[nodes[i as usize]])
-    });
+    paint_xt(&mut canvas, plot, view.grid, view.time, field, &scale);
     axes::fill_bar(&mut canvas, strip, &scale);
 
     let title = format!("{} of {}", quantity.label(), view.names[k]);
@@ -111,4 +98,34 @@ pub fn heatmap_1d(
     })?;
     canvas.save_png(path)?;
     Ok(figure)
+}
+
+/// Paints the x–t field `field` (levels of `time`, nodes of the 1D `grid`) into `plot`: row j
+/// shows the level nearest its centre (the top row is t = T), column i the cell containing its
+/// centre.
+pub(super) fn paint_xt(
+    canvas: &mut Canvas,
+    plot: Rect,
+    grid: &Grid,
+    time: &TimeGrid,
+    field: &Field,
+    scale: &Scale,
+) {
+    let ax = grid.axes()[0];
+    let (w, h) = (plot.w, plot.h);
+    let nodes: Vec<usize> = (0..w)
+        .map(|i| {
+            let x = ax.min + (ax.max - ax.min) * (f64::from(i) + 0.5) / f64::from(w);
+            node_at(grid, x, 0.0)
+        })
+        .collect();
+    let levels: Vec<usize> = (0..h)
+        .map(|j| {
+            let t = time.horizon * (1.0 - (f64::from(j) + 0.5) / f64::from(h));
+            ((t / time.dt()).round() as usize).min(time.nt)
+        })
+        .collect();
+    canvas.fill(plot, |i, j| {
+        scale.colour(field.level(levels[j as usize])[nodes[i as usize]])
+    });
 }

@@ -17,15 +17,15 @@ use plotters::style::text_anchor::{HPos, VPos};
 use std::path::Path;
 
 /// One curve.
-struct Series {
-    points: Vec<(f64, f64)>,
-    colour: RGBColor,
-    width: u32,
+pub(super) struct Series {
+    pub points: Vec<(f64, f64)>,
+    pub colour: RGBColor,
+    pub width: u32,
 }
 
 /// The y axis of a chart: its coordinate, its description and the labels it can show (for the
 /// width of its label area).
-struct YAxis<'a, Y> {
+pub(super) struct YAxis<'a, Y> {
     coord: Y,
     desc: &'a str,
     labels: Vec<String>,
@@ -50,7 +50,7 @@ fn linear_format(range: (f64, f64), n: usize) -> impl Fn(&f64) -> String {
 
 /// Draws a chart of `series` over `x` × `y` into `area`; returns the plotting rectangle.
 #[allow(clippy::too_many_arguments)]
-fn chart<Y>(
+pub(super) fn chart<Y>(
     root: &Area<'_>,
     area: Rect,
     x: Axis<'_>,
@@ -118,7 +118,11 @@ where
 }
 
 /// A linear y axis over `range` for a chart `height` pixels tall.
-fn linear_y(range: (f64, f64), desc: &str, height: u32) -> YAxis<'_, std::ops::Range<f64>> {
+pub(super) fn linear_y(
+    range: (f64, f64),
+    desc: &str,
+    height: u32,
+) -> YAxis<'_, std::ops::Range<f64>> {
     let count = (height / 40).clamp(2, 8) as usize;
     YAxis {
         coord: range.0..range.1,
@@ -130,7 +134,7 @@ fn linear_y(range: (f64, f64), desc: &str, height: u32) -> YAxis<'_, std::ops::R
 }
 
 /// The rows of a figure under its title: the title strip's height.
-fn title_strip(f: &Fonts) -> u32 {
+pub(super) fn title_strip(f: &Fonts) -> u32 {
     f.title + 14
 }
 
@@ -299,24 +303,55 @@ pub fn profiles_1d(
 
 /// Convergence history on a log scale: residual, ‖Δu‖∞ and ‖Δm‖₁ per iteration.
 pub fn convergence(history: &[StepStats], path: &Path, size: (u32, u32)) -> Result<Figure> {
-    register_fonts();
-    check_size(size)?;
-    let f = Fonts::for_size(size);
     type Pick = fn(&StepStats) -> f64;
     let picks: [(&str, Pick, RGBColor); 3] = [
         ("residual", |s| s.residual, colour(0)),
         ("max |Δu|", |s| s.delta_u, colour(1)),
         ("max ‖Δm‖₁", |s| s.delta_m, colour(2)),
     ];
+    let curves: Vec<Curve> = picks
+        .iter()
+        .map(|(n, p, c)| Curve {
+            label: n.to_string(),
+            points: history.iter().map(|s| (s.iteration as f64, p(s))).collect(),
+            colour: *c,
+            width: 2,
+        })
+        .collect();
+    let title = format!("convergence ({} iterations)", history.len());
+    log_chart(&curves, &title, "iteration", "size (log scale)", path, size)
+}
+
+/// A named curve of [`log_chart`].
+pub(super) struct Curve {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    pub colour: RGBColor,
+    pub width: u32,
+}
+
+/// Curves on a log y scale with a legend, over an x axis of iterations starting at the first
+/// point; values that are not positive and finite are left out.
+pub(super) fn log_chart(
+    curves: &[Curve],
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    path: &Path,
+    size: (u32, u32),
+) -> Result<Figure> {
+    register_fonts();
+    check_size(size)?;
+    let f = Fonts::for_size(size);
     let positive = |v: f64| v.is_finite() && v > 0.0;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for s in history {
-        for (_, p, _) in &picks {
-            let v = p(s);
-            if positive(v) {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
+    let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, v) in curves.iter().flat_map(|c| &c.points) {
+        first = first.min(x);
+        last = last.max(x);
+        if positive(v) {
+            lo = lo.min(v);
+            hi = hi.max(v);
         }
     }
     if !lo.is_finite() {
@@ -326,42 +361,44 @@ pub fn convergence(history: &[StepStats], path: &Path, size: (u32, u32)) -> Resu
         hi = lo * 10.0;
     }
     let (lo, hi) = (lo / 2.0, hi * 2.0);
-    let last = history.last().map_or(1, |s| s.iteration).max(2) as f64;
-    let first = history.first().map_or(1, |s| s.iteration) as f64;
-    let series: Vec<Series> = picks
+    if !first.is_finite() {
+        (first, last) = (1.0, 2.0);
+    }
+    let last = last.max(2.0);
+    let series: Vec<Series> = curves
         .iter()
-        .map(|(_, p, c)| Series {
-            points: history
+        .map(|c| Series {
+            points: c
+                .points
                 .iter()
-                .map(|s| (s.iteration as f64, p(s)))
+                .copied()
                 .filter(|(_, v)| positive(*v))
                 .collect(),
-            colour: *c,
-            width: 2,
+            colour: c.colour,
+            width: c.width,
         })
         .collect();
-    let entries: Vec<Entry> = picks
+    let entries: Vec<Entry> = curves
         .iter()
-        .map(|(n, _, c)| Entry {
-            label: n.to_string(),
-            colour: *c,
+        .map(|c| Entry {
+            label: c.label.clone(),
+            colour: c.colour,
         })
         .collect();
     let decades: Vec<String> = (lo.log10().floor() as i32..=hi.log10().ceil() as i32)
         .map(|e| format!("{:.0e}", 10f64.powi(e)))
         .collect();
-    let title = format!("convergence ({} iterations)", history.len());
-    single_chart(size, path, &title, &entries, &f, |root, area, err| {
+    single_chart(size, path, title, &entries, &f, |root, area, err| {
         let y = YAxis {
             coord: (lo..hi).log_scale(),
-            desc: "size (log scale)",
+            desc: y_desc,
             labels: decades,
             format: Box::new(|v: &f64| format!("{v:.0e}")),
             count: (area.h / 40).clamp(2, 12) as usize,
         };
         let x = Axis {
             range: (first.min(last - 1.0), last),
-            desc: "iteration",
+            desc: x_desc,
             labels: true,
         };
         chart(root, area, x, y, &series, &f, path, err)

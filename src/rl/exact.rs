@@ -281,6 +281,24 @@ impl Assessment {
     pub fn per_population(&self) -> Vec<f64> {
         self.populations.iter().map(|p| p.exploitability).collect()
     }
+
+    /// The value scale max_k |μ0^k · V^{k,π}_0| that relative exploitabilities are measured in.
+    pub fn value_scale(&self) -> f64 {
+        self.populations
+            .iter()
+            .map(|p| p.value.abs())
+            .fold(0.0, f64::max)
+    }
+
+    /// Σ_k exploitability divided by [`Assessment::value_scale`] (the total when the scale is 0).
+    pub fn relative(&self) -> f64 {
+        let scale = self.value_scale();
+        if scale > 0.0 {
+            self.total() / scale
+        } else {
+            self.total()
+        }
+    }
 }
 
 /// Exploitability (NashConv) of `policy`, per population and in total, with its flow and

@@ -2,7 +2,8 @@
 //! abstraction ([`game`]), tabular policies and flows ([`policy`]), exact model-based tools
 //! (forward flow, policy evaluation, best response, exploitability: [`exact`]), exact learning
 //! algorithms with per-iteration records ([`algorithms`]) and OpenSpiel's benchmark games
-//! ([`benchmarks`]).
+//! ([`benchmarks`]), and the validation of a policy against the PDE solution of its problem
+//! ([`validate`], the library side of `mfg validate`).
 //!
 //! Conventions: rewards are maximised; μ^k_t is a probability vector over population k's
 //! states; exploitability is Σ_k μ0^k · (V^{k,BR}_0 − V^{k,π}_0) with both values against the
@@ -17,9 +18,11 @@ pub mod game;
 pub mod metrics;
 pub mod pde;
 pub mod policy;
+pub mod validate;
 
 pub use algorithms::{
-    run, Algorithm, BoltzmannIteration, DampedFixedPoint, FictitiousPlay, MirrorDescent, Record,
+    run, run_to_tolerance, Algorithm, BoltzmannIteration, DampedFixedPoint, FictitiousPlay,
+    MirrorDescent, Record, ToleranceRun,
 };
 pub use exact::{assess, backward, exploitability, forward, tabulate, Assessment, Want};
 pub use game::{Game, Kernel, KernelBuilder};

@@ -32,6 +32,59 @@ impl PopPolicy {
         }
     }
 
+    /// One population's table π_t(a | s) of shape (N, S, A) = `shape` (t-major, then s, then
+    /// a), checked: the length, every entry finite and ≥ 0, every row summing to one within
+    /// [`POLICY_SUM_TOLERANCE`]. Errors name `field` and the offending entry as `[t, s, a]`.
+    pub fn from_table(field: &str, shape: (usize, usize, usize), probs: Vec<f64>) -> Result<Self> {
+        let (n, s, a) = shape;
+        if probs.len() != n * s * a {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "{} entries; the game needs N × S × A = {n} × {s} × {a} = {}",
+                    probs.len(),
+                    n * s * a
+                ),
+            ));
+        }
+        let pop = PopPolicy {
+            states: s,
+            actions: a,
+            horizon: n,
+            probs,
+        };
+        for t in 0..n {
+            for st in 0..s {
+                let row = pop.row(t, st);
+                if let Some((act, p)) = row
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| !(p.is_finite() && **p >= 0.0))
+                {
+                    return Err(Error::invalid(
+                        field,
+                        format!(
+                            "entry [{t}, {st}, {act}] = π(a = {act} | s = {st}) at t = {t} is \
+                             {p}: probabilities must be finite and ≥ 0"
+                        ),
+                    ));
+                }
+                let sum: f64 = row.iter().sum();
+                if (sum - 1.0).abs() > POLICY_SUM_TOLERANCE {
+                    return Err(Error::invalid(
+                        field,
+                        format!(
+                            "row [{t}, {st}, :] = π(· | s = {st}) at t = {t} sums to {sum}, \
+                             not 1 (off by {:.3e}; the tolerance is {POLICY_SUM_TOLERANCE:e})",
+                            sum - 1.0
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(pop)
+    }
+
     /// States S.
     pub fn states(&self) -> usize {
         self.states
@@ -136,54 +189,14 @@ impl Policy {
                 ),
             ));
         }
-        let n = game.horizon();
-        let mut pops = Vec::with_capacity(tables.len());
-        for (k, probs) in tables.into_iter().enumerate() {
-            let (s, a) = (game.states(k), game.actions(k));
-            let field = format!("policy.population[{k}]");
-            if probs.len() != n * s * a {
-                return Err(Error::invalid(
-                    field,
-                    format!(
-                        "{} entries; the game needs N × S × A = {n} × {s} × {a} = {}",
-                        probs.len(),
-                        n * s * a
-                    ),
-                ));
-            }
-            let pop = PopPolicy {
-                states: s,
-                actions: a,
-                horizon: n,
-                probs,
-            };
-            for t in 0..n {
-                for st in 0..s {
-                    let row = pop.row(t, st);
-                    if let Some((act, p)) = row
-                        .iter()
-                        .enumerate()
-                        .find(|(_, p)| !(p.is_finite() && **p >= 0.0))
-                    {
-                        return Err(Error::invalid(
-                            field,
-                            format!(
-                                "π(a = {act} | s = {st}) = {p} at t = {t}: probabilities \
-                                 must be finite and ≥ 0"
-                            ),
-                        ));
-                    }
-                    let sum: f64 = row.iter().sum();
-                    if (sum - 1.0).abs() > POLICY_SUM_TOLERANCE {
-                        return Err(Error::invalid(
-                            field,
-                            format!("π(· | s = {st}) at t = {t} sums to {sum}, not 1"),
-                        ));
-                    }
-                }
-            }
-            pops.push(pop);
-        }
+        let pops = tables
+            .into_iter()
+            .enumerate()
+            .map(|(k, probs)| {
+                let shape = (game.horizon(), game.states(k), game.actions(k));
+                PopPolicy::from_table(&format!("policy.population[{k}]"), shape, probs)
+            })
+            .collect::<Result<_>>()?;
         Ok(Policy { pops })
     }
 

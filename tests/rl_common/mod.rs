@@ -5,7 +5,7 @@
 pub use crate::common::models::two_groups::problem_1d;
 
 use mfg::rl::pde::{PdeGame, PdeGameSettings, VelocitySet};
-use mfg::rl::{assess, Algorithm, MirrorDescent};
+use mfg::rl::{run_to_tolerance, MirrorDescent};
 use mfg::Problem;
 
 /// Velocities on [−2, 2] (|α*| stays below 2 here) with spacing 5/n ∝ h; Δt_RL from the CFL
@@ -23,23 +23,8 @@ pub fn game_1d(problem: &Problem, n: usize) -> PdeGame<'_> {
 /// `cap` iterations). Returns the algorithm, the relative exploitability and the iterations.
 pub fn mirror_descent_to(game: &PdeGame, rel: f64, cap: usize) -> (MirrorDescent, f64, usize) {
     let mut md = MirrorDescent::new(game, 30.0 / game.dt()).unwrap();
-    let mut it = 0;
-    loop {
-        for _ in 0..25 {
-            md.step(game).unwrap();
-        }
-        it += 25;
-        let a = assess(game, md.policy()).unwrap();
-        let scale = a
-            .populations
-            .iter()
-            .map(|p| p.value.abs())
-            .fold(0.0, f64::max);
-        let r = a.total() / scale;
-        if r < rel || it >= cap {
-            return (md, r, it);
-        }
-    }
+    let r = run_to_tolerance(game, &mut md, rel, 25, cap).unwrap();
+    (md, r.relative, r.iterations)
 }
 
 /// Observed order between two levels whose h differ by 2.

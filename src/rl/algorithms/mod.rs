@@ -11,7 +11,9 @@
 //! - [`BoltzmannIteration`]: softmax policy iteration, π_{n+1} = (1−θ) π_n + θ·softmax(Q^{π_n}/τ).
 //!
 //! [`run`] drives any of them and records, after every iteration, the exploitability (total
-//! and per population) and the wall time of the iteration.
+//! and per population) and the wall time of the iteration; [`run_to_tolerance`] runs one until
+//! its exploitability relative to the value scale max_k |μ0^k · V^{k,π}_0| falls below a
+//! tolerance.
 
 mod openspiel;
 
@@ -65,6 +67,67 @@ pub fn run(game: &dyn Game, algo: &mut dyn Algorithm, iterations: usize) -> Resu
         });
     }
     Ok(out)
+}
+
+/// The end of a [`run_to_tolerance`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToleranceRun {
+    /// One record per measurement (every `every` iterations, and the last iteration); `seconds`
+    /// is the wall time of the iterations since the previous record.
+    pub records: Vec<Record>,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Relative exploitability reached.
+    pub relative: f64,
+    /// Whether it is at most the tolerance.
+    pub reached: bool,
+}
+
+/// Runs `algo` until its exploitability relative to the value scale
+/// ([`super::exact::Assessment::relative`]) is at most `tolerance`, measured every `every`
+/// iterations, for at most `cap` iterations.
+pub fn run_to_tolerance(
+    game: &dyn Game,
+    algo: &mut dyn Algorithm,
+    tolerance: f64,
+    every: usize,
+    cap: usize,
+) -> Result<ToleranceRun> {
+    check_positive(tolerance, "equilibrium.tolerance")?;
+    if every == 0 || cap == 0 {
+        return Err(Error::invalid(
+            "equilibrium.max_iterations",
+            "at least one iteration, measured at least every iteration",
+        ));
+    }
+    let (mut records, mut it) = (Vec::new(), 0);
+    loop {
+        let t0 = Instant::now();
+        let block = every.min(cap - it);
+        for _ in 0..block {
+            algo.step(game)?;
+        }
+        it += block;
+        let seconds = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let a = super::exact::assess(game, algo.policy())?;
+        records.push(Record {
+            iteration: it,
+            exploitability: a.total(),
+            per_population: a.per_population(),
+            seconds,
+            measure_seconds: t1.elapsed().as_secs_f64(),
+        });
+        let relative = a.relative();
+        if relative <= tolerance || it >= cap {
+            return Ok(ToleranceRun {
+                records,
+                iterations: it,
+                relative,
+                reached: relative <= tolerance,
+            });
+        }
+    }
 }
 
 fn check_positive(v: f64, field: &str) -> Result<()> {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::rl::exact::{backward, Want};
 use crate::rl::game::Game;
-use crate::rl::policy::{Flow, Policy};
+use crate::rl::policy::{Flow, Policy, PopPolicy};
 use crate::solve::Solution;
 
 /// PDE level ℓ (and the fraction towards ℓ + 1) of game time t.
@@ -71,20 +71,28 @@ pub fn policy_from_controls(game: &PdeGame, controls: &[Vec<Field>]) -> Result<P
         ));
     }
     let mut policy = Policy::uniform(game);
-    let mut alpha = [0.0; 2];
     for (k, pop) in policy.pops.iter_mut().enumerate() {
-        let vel = game.velocities(k);
-        for n in 0..game.horizon() {
-            let (l, _) = pde_level(game, game.time(n));
-            for i in 0..g.len() {
-                for (a, al) in alpha.iter_mut().enumerate().take(d) {
-                    *al = controls[k][a].level(l.min(controls[k][a].levels() - 1))[i];
-                }
-                vel.project(&alpha, d, pop.row_mut(n, i));
-            }
-        }
+        project_population(game, k, &controls[k], pop);
     }
     Ok(policy)
+}
+
+/// Population k's rows of the profile of [`policy_from_controls`], from its feedback `alpha`
+/// (one field per axis, shapes checked by the caller).
+pub(crate) fn project_population(game: &PdeGame, k: usize, alpha: &[Field], pop: &mut PopPolicy) {
+    let g = game.problem().grid();
+    let d = g.dim();
+    let vel = game.velocities(k);
+    let mut a_xy = [0.0; 2];
+    for n in 0..game.horizon() {
+        let (l, _) = pde_level(game, game.time(n));
+        for i in 0..g.len() {
+            for (a, al) in a_xy.iter_mut().enumerate().take(d) {
+                *al = alpha[a].level(l.min(alpha[a].levels() - 1))[i];
+            }
+            vel.project(&a_xy, d, pop.row_mut(n, i));
+        }
+    }
 }
 
 /// The PDE policy: α* of `solution` projected on the game's velocity sets.

@@ -15,6 +15,7 @@
 
 mod map;
 
+pub(crate) use map::project_population;
 pub use map::{flow_from_solution, policy_from_controls, policy_from_solution, softmax_policy};
 
 use crate::error::{Error, Result};
@@ -181,6 +182,7 @@ pub struct PdeGame<'a> {
     steps: usize,
     dt: f64,
     cell: f64,
+    max_rates: Vec<f64>,
     kernels: Vec<Kernel>,
     initial: Vec<Vec<f64>>,
 }
@@ -294,6 +296,7 @@ impl<'a> PdeGame<'a> {
             steps,
             dt,
             cell,
+            max_rates,
             kernels,
             initial,
         })
@@ -302,6 +305,11 @@ impl<'a> PdeGame<'a> {
     /// The game step Δt.
     pub fn dt(&self) -> f64 {
         self.dt
+    }
+
+    /// Population k's CFL number Δt · max_{i,α} |Q_ii(α)| (at most 1).
+    pub fn cfl_number(&self, k: usize) -> f64 {
+        self.dt * self.max_rates[k]
     }
 
     /// The problem the game was built from.
