@@ -49,6 +49,8 @@
 //! [`rl`] (the discrete game of a problem, OpenSpiel's benchmark games, exact learning and
 //! exploitability) builds on the core and needs none of those.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod error;
 pub mod expr;

@@ -37,13 +37,18 @@ pub struct Spec {
     /// Optional one-line title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// `[grid]`.
     pub grid: GridSpec,
+    /// `[time]`.
     pub time: TimeSpec,
     #[serde(rename = "population")]
+    /// `[[population]]`, in order.
     pub populations: Vec<PopulationSpec>,
     #[serde(default)]
+    /// `[coupling]` (absent: uncoupled).
     pub coupling: CouplingSpec,
     #[serde(default, deserialize_with = "solver::deserialize_solver")]
+    /// `[solver]` (absent: the defaults).
     pub solver: SolverSpec,
     /// `[output]`, uninterpreted: the `mfg` command line reads and checks it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +58,9 @@ pub struct Spec {
 /// File formats a configuration can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `.toml`.
     Toml,
+    /// `.yaml` or `.yml`.
     Yaml,
 }
 
@@ -86,9 +93,13 @@ impl Format {
 /// A parsed configuration with the text it came from (kept for provenance in output files).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The parsed file.
     pub spec: Spec,
+    /// The text it was parsed from (stored in result files).
     pub text: String,
+    /// Its format.
     pub format: Format,
+    /// The file it was read from, if any.
     pub path: Option<PathBuf>,
 }
 

@@ -32,18 +32,28 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SolverSpec {
+    /// The outer method.
     pub method: MethodName,
+    /// Iteration cap.
     pub max_iterations: usize,
+    /// Tolerance of max_k ‖Δu‖∞.
     pub tol_u: f64,
+    /// Tolerance of max_k max_n ‖Δm‖_{L1}.
     pub tol_m: f64,
+    /// Tolerance of the residual of the discrete system.
     pub tol_residual: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `[solver.picard]`.
     pub picard: Option<PicardSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `[solver.anderson]`.
     pub anderson: Option<AndersonSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `[solver.newton]`.
     pub newton: Option<NewtonSpec>,
+    /// `[solver.hjb]`.
     pub hjb: HjbSpec,
+    /// `[solver.linear]`.
     pub linear: LinearSpec,
 }
 
@@ -70,7 +80,9 @@ impl Default for SolverSpec {
 #[serde(rename_all = "kebab-case")]
 pub enum MethodName {
     #[default]
+    /// Damped Picard (best response, relaxed densities).
     Picard,
+    /// Fictitious play (θ_n = 1/(n+1)).
     FictitiousPlay,
     /// Anderson-accelerated Picard.
     Anderson,
@@ -241,7 +253,9 @@ impl NewtonSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HjbSpec {
+    /// Tolerance of each HJB step's Newton iteration.
     pub tol: f64,
+    /// Its iteration cap.
     pub max_iterations: usize,
 }
 
