@@ -8,8 +8,8 @@
 mod problems;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use mfg::linalg::GmresParams;
 use mfg::scheme::jacobian::{self, Layout, Linearization};
-use mfg::solve::gmres::GmresParams;
 use mfg::solve::spacetime::{Krylov, Preconditioner};
 use mfg::solve::{solve, Iterate};
 use std::time::Duration;

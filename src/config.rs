@@ -11,8 +11,8 @@ use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::coupling::{self, Coupling};
 use crate::problem::hamiltonian::{self, Hamiltonian};
 use crate::problem::{Population, Problem};
-use crate::scheme::{HjbSettings, LinearSolver};
-use crate::solve::newton::{DensityUpdate, Fallback, LinearSolver as NewtonSolver};
+use crate::scheme::{HjbSettings, StepSolverKind};
+use crate::solve::newton::{DensityUpdate, Fallback, NewtonSolverKind};
 use crate::solve::spacetime::{Ordering, Preconditioner};
 use crate::solve::{
     AndersonSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings, Stopping,
@@ -244,7 +244,7 @@ pub struct SolverSpec {
     pub hjb_max_iterations: usize,
     /// Linear solver of the implicit steps: `auto` (default), `direct` or `iterative`.
     #[serde(default)]
-    pub linear_solver: LinearSolver,
+    pub linear_solver: StepSolverKind,
     /// Anderson: number of past differences kept (default 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anderson_depth: Option<usize>,
@@ -254,7 +254,7 @@ pub struct SolverSpec {
     /// Newton: linear solver of each Newton step, `auto` (GMRES, with the direct LU as
     /// fallback for small 1D systems), `direct`, `krylov`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub newton_solver: Option<NewtonSolver>,
+    pub newton_solver: Option<NewtonSolverKind>,
     /// Newton, direct LU: `blocked`, `time-interleaved` (default), `node-interleaved`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<Ordering>,
@@ -349,7 +349,7 @@ impl Default for SolverSpec {
             tol_residual: default_tol(),
             hjb_tol: default_hjb_tol(),
             hjb_max_iterations: default_hjb_max(),
-            linear_solver: LinearSolver::default(),
+            linear_solver: StepSolverKind::default(),
             anderson_depth: None,
             anderson_mixing: None,
             newton_solver: None,
@@ -960,18 +960,18 @@ log = [0.1, 0.2]
     #[test]
     fn linear_solver_key() {
         let (_, s) = Config::from_toml_str(MINIMAL).unwrap().build().unwrap();
-        assert_eq!(s.hjb.linear_solver, LinearSolver::Auto);
+        assert_eq!(s.hjb.linear_solver, StepSolverKind::Auto);
         let direct = format!("{MINIMAL}[solver]\nlinear_solver = \"direct\"\n");
         let (_, s) = Config::from_toml_str(&direct).unwrap().build().unwrap();
-        assert_eq!(s.hjb.linear_solver, LinearSolver::Direct);
+        assert_eq!(s.hjb.linear_solver, StepSolverKind::Direct);
         let bad = format!("{MINIMAL}[solver]\nlinear_solver = \"gauss\"\n");
         let e = Config::from_toml_str(&bad).unwrap_err().to_string();
         assert!(e.contains("linear_solver") && e.contains("gauss"), "{e}");
         assert_eq!(
-            "iterative".parse::<LinearSolver>().unwrap(),
-            LinearSolver::Iterative
+            "iterative".parse::<StepSolverKind>().unwrap(),
+            StepSolverKind::Iterative
         );
-        let e = "lu".parse::<LinearSolver>().unwrap_err().to_string();
+        let e = "lu".parse::<StepSolverKind>().unwrap_err().to_string();
         assert!(e.contains("solver.linear_solver"), "{e}");
     }
 
@@ -1004,7 +1004,7 @@ log = [0.1, 0.2]
         let (_, s) = Config::from_toml_str(&text).unwrap().build().unwrap();
         match s.method {
             MethodKind::Newton(n) => {
-                assert_eq!(n.linear_solver, NewtonSolver::Krylov);
+                assert_eq!(n.linear_solver, NewtonSolverKind::Krylov);
                 assert_eq!(n.warm_start, Some(2));
                 assert_eq!(n.fallback, Fallback::Picard);
                 assert_eq!(n.density_update, DensityUpdate::Log);

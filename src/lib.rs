@@ -38,9 +38,10 @@
 //! # }
 //! ```
 //!
-//! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] →
-//! [`grid`], with [`error`] at the bottom. Above the core: [`io`] (HDF5 result files), [`plot`]
-//! (pictures) and [`observe`] (progress, checkpoints, Ctrl-C), which the core never imports.
+//! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] and
+//! [`linalg`] (which know nothing of each other) → [`grid`], with [`error`] at the bottom.
+//! Above the core: [`io`] (HDF5 result files), [`plot`] (pictures) and [`observe`] (progress,
+//! checkpoints, Ctrl-C), which the core never imports.
 
 pub mod config;
 pub mod error;
@@ -48,6 +49,7 @@ pub mod expr;
 pub mod field;
 pub mod grid;
 pub mod io;
+pub mod linalg;
 pub mod observe;
 pub mod plot;
 pub mod problem;

@@ -17,10 +17,10 @@
 
 pub mod generator;
 pub mod jacobian;
-pub mod linsolve;
+pub mod step_solver;
 
 pub use generator::Generator;
-pub use linsolve::{LinearSolver, StepSolver};
+pub use step_solver::{StepSolver, StepSolverKind};
 
 use crate::error::{Error, Result};
 use crate::field::Field;
@@ -35,7 +35,7 @@ pub struct HjbSettings {
     pub tol: f64,
     pub max_iterations: usize,
     /// Solver of the implicit steps' linear systems (HJB Newton steps and FP steps).
-    pub linear_solver: LinearSolver,
+    pub linear_solver: StepSolverKind,
 }
 
 impl Default for HjbSettings {
@@ -43,7 +43,7 @@ impl Default for HjbSettings {
         HjbSettings {
             tol: 1e-13,
             max_iterations: 50,
-            linear_solver: LinearSolver::Auto,
+            linear_solver: StepSolverKind::Auto,
         }
     }
 }
@@ -59,7 +59,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// Workspace with the solver `linear` selects for `grid`.
-    pub fn new(grid: &Grid, linear: LinearSolver) -> Result<Self> {
+    pub fn new(grid: &Grid, linear: StepSolverKind) -> Result<Self> {
         Ok(Self::with_solver(
             grid,
             StepSolver::with_choice(grid, linear)?,

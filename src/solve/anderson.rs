@@ -146,9 +146,9 @@ impl Anderson {
             let mut a = DMatrix::zeros(mm, mm);
             let mut rhs = DVector::zeros(mm);
             for i in 0..mm {
-                rhs[i] = super::gmres::dot(&self.df[i], &f);
+                rhs[i] = crate::linalg::vector::dot(&self.df[i], &f);
                 for j in 0..=i {
-                    let v = super::gmres::dot(&self.df[i], &self.df[j]);
+                    let v = crate::linalg::vector::dot(&self.df[i], &self.df[j]);
                     a[(i, j)] = v;
                     a[(j, i)] = v;
                 }
@@ -234,7 +234,7 @@ impl Method for Anderson {
             g
         };
         let f: Vec<f64> = g.par_iter().zip(&x).map(|(a, b)| a - b).collect();
-        let fnorm = super::gmres::dot(&f, &f).sqrt();
+        let fnorm = crate::linalg::vector::dot(&f, &f).sqrt();
         if fnorm > self.settings.restart_factor * self.best {
             self.restart();
         }

@@ -6,8 +6,6 @@
 //! returns its iterate and history.
 
 pub mod anderson;
-pub mod gmres;
-pub mod multigrid;
 pub mod newton;
 pub mod picard;
 pub mod spacetime;
@@ -468,7 +466,7 @@ pub(crate) fn commit<'a>(
 /// Per-population workspaces for `problem`'s grid.
 pub(crate) fn workspaces(
     problem: &Problem,
-    linear: scheme::LinearSolver,
+    linear: scheme::StepSolverKind,
 ) -> Result<Vec<Workspace>> {
     (0..problem.k())
         .map(|_| Workspace::new(problem.grid(), linear))

@@ -31,11 +31,11 @@
 //! for Picard warm-start/fallback steps), `inner_iterations` the GMRES iterations (1 per
 //! direct solve, HJB Newton iterations for Picard steps).
 
-use super::gmres::GmresParams;
 use super::picard::{Picard, Relaxation};
 use super::spacetime::{DirectLu, Krylov, Ordering, Preconditioner};
 use super::{Iterate, Method, StepMeasure};
 use crate::error::{Error, Result};
+use crate::linalg::GmresParams;
 use crate::problem::Problem;
 use crate::scheme::jacobian::{self, EvalScratch, Layout, Linearization};
 use crate::scheme::{HjbSettings, Residual};
@@ -50,7 +50,7 @@ const ROUNDOFF: f64 = 1e-13;
 /// How the Newton step's linear system is solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum LinearSolver {
+pub enum NewtonSolverKind {
     /// GMRES; when it does not converge on a 1D system of at most `direct_max_unknowns`
     /// unknowns, that step is redone with the direct LU.
     Auto,
@@ -88,8 +88,8 @@ pub enum DensityUpdate {
 /// Parameters of Newton's method.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonSettings {
-    pub linear_solver: LinearSolver,
-    /// [`LinearSolver::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
+    pub linear_solver: NewtonSolverKind,
+    /// [`NewtonSolverKind::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
     /// many unknowns (2·K·Nt·N). The direct LU is exact but 10-50× slower than GMRES on these
     /// systems (docs/newton.md), hence not the default.
     pub direct_max_unknowns: usize,
@@ -134,7 +134,7 @@ pub struct NewtonSettings {
 impl Default for NewtonSettings {
     fn default() -> Self {
         NewtonSettings {
-            linear_solver: LinearSolver::Auto,
+            linear_solver: NewtonSolverKind::Auto,
             direct_max_unknowns: 100_000,
             ordering: Ordering::TimeInterleaved,
             preconditioner: Preconditioner::Auto,
@@ -268,7 +268,7 @@ impl Newton {
     pub fn new(problem: &Problem, settings: NewtonSettings, hjb: HjbSettings) -> Result<Self> {
         settings.validate()?;
         let layout = Layout::new(problem);
-        let direct_first = settings.linear_solver == LinearSolver::Direct;
+        let direct_first = settings.linear_solver == NewtonSolverKind::Direct;
         let backend = Backend {
             krylov: if direct_first {
                 None
@@ -287,7 +287,7 @@ impl Newton {
             },
             direct: None,
             direct_first,
-            direct_fallback: settings.linear_solver == LinearSolver::Auto
+            direct_fallback: settings.linear_solver == NewtonSolverKind::Auto
                 && problem.grid().dim() == 1
                 && layout.len() <= settings.direct_max_unknowns,
         };
@@ -473,10 +473,10 @@ impl Newton {
                     Some(w) => {
                         let (fu, fm) = self.f.split_at(half);
                         let scaled: f64 = fm.iter().zip(w).map(|(f, w)| (f / w).powi(2)).sum();
-                        eta * (super::gmres::dot(fu, fu) + scaled).sqrt()
+                        eta * (crate::linalg::vector::dot(fu, fu) + scaled).sqrt()
                     }
                     None => {
-                        let fnorm = super::gmres::dot(&self.f, &self.f).sqrt();
+                        let fnorm = crate::linalg::vector::dot(&self.f, &self.f).sqrt();
                         if merit <= self.settings.target_residual {
                             // Converged already: this step only measures the correction
                             // (the stopping test's Δu, Δm), 10% accuracy is plenty.
@@ -502,9 +502,13 @@ impl Newton {
                     return Ok(info.iterations + n);
                 }
                 if !finite {
-                    return Err(Error::LinearSolve(
-                        "GMRES produced a non-finite Newton step".into(),
-                    ));
+                    return Err(Error::LinearSolve {
+                        solver: "GMRES",
+                        population: None,
+                        step: None,
+                        residual: info.residual,
+                        detail: "non-finite Newton step".into(),
+                    });
                 }
                 Ok(info.iterations)
             }
@@ -599,7 +603,7 @@ impl Method for Newton {
         // of a non-monotone game) is a failed step, handled by the fallback, not an error.
         let (inner, solved) = match self.newton_direction(problem, merit0) {
             Ok(n) => (n, true),
-            Err(Error::LinearSolve(_)) => (0, false),
+            Err(Error::LinearSolve { .. }) => (0, false),
             Err(e) => return Err(e),
         };
         let mut trial = self.trial.take().unwrap_or_else(|| iterate.clone());
