@@ -75,7 +75,9 @@ impl Bicgstab {
         for w in &mut self.work {
             w.resize(n, 0.0);
         }
-        let [r, r0, p, v, s, t] = &mut self.work;
+        // Slices, not the Vecs: the fused loops below then keep pointers and lengths in
+        // registers and vectorise (through the Vecs, a store may alias their headers).
+        let [r, r0, p, v, s, t] = self.work.each_mut().map(|w| &mut w[..]);
         x.fill(0.0);
         r.copy_from_slice(b);
         let bnorm = norm(r);
@@ -107,8 +109,8 @@ impl Bicgstab {
                 }
                 let beta = (rho_new / rho) * (alpha / omega);
                 rho = rho_new;
-                for k in 0..p.len() {
-                    p[k] = r[k] + beta * (p[k] - omega * v[k]);
+                for ((p, r), v) in p.iter_mut().zip(&*r).zip(&*v) {
+                    *p = r + beta * (*p - omega * v);
                 }
                 // s holds the preconditioned direction p̂ = M⁻¹p here.
                 m.apply(p, s)?;
@@ -118,9 +120,9 @@ impl Bicgstab {
                     break;
                 }
                 alpha = rho / r0v;
-                for k in 0..x.len() {
-                    x[k] += alpha * s[k];
-                    s[k] = r[k] - alpha * v[k];
+                for (((x, s), r), v) in x.iter_mut().zip(s.iter_mut()).zip(&*r).zip(&*v) {
+                    *x += alpha * *s;
+                    *s = r - alpha * v;
                 }
                 let snorm = norm(s);
                 if accept(snorm, x) {
@@ -133,9 +135,9 @@ impl Bicgstab {
                 a.apply(t, r)?;
                 let tt = dot(r, r);
                 omega = if tt > 0.0 { dot(r, s) / tt } else { 0.0 };
-                for k in 0..x.len() {
-                    x[k] += omega * t[k];
-                    r[k] = s[k] - omega * r[k];
+                for (((x, r), s), t) in x.iter_mut().zip(r.iter_mut()).zip(&*s).zip(&*t) {
+                    *x += omega * t;
+                    *r = s - omega * *r;
                 }
                 rnorm = norm(r);
                 if accept(rnorm, x) {
@@ -148,8 +150,8 @@ impl Bicgstab {
                 return Ok(info);
             }
             a.apply(x, t)?;
-            for k in 0..r.len() {
-                r[k] = b[k] - t[k];
+            for ((r, b), t) in r.iter_mut().zip(b).zip(&*t) {
+                *r = b - t;
             }
             info.residual = norm(r);
             if accept(info.residual, x) {

@@ -61,6 +61,16 @@ impl Lattice {
         self.nx * self.ny
     }
 
+    /// Calls `f(i, ix, iy)` for every node in numbering order (no division per node).
+    #[inline]
+    fn for_each_node(&self, mut f: impl FnMut(usize, usize, usize)) {
+        for iy in 0..self.ny {
+            for ix in 0..self.nx {
+                f(ix + self.nx * iy, ix, iy);
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -68,8 +78,14 @@ impl Lattice {
     /// Neighbour of node i in direction `dir`, None across a wall.
     #[inline]
     pub fn nb(&self, i: usize, dir: usize) -> Option<usize> {
+        self.nb_at(i % self.nx, i / self.nx, dir)
+    }
+
+    /// Neighbour of node (ix, iy) in direction `dir`, None across a wall.
+    #[inline]
+    fn nb_at(&self, ix: usize, iy: usize, dir: usize) -> Option<usize> {
         let (nx, ny) = (self.nx, self.ny);
-        let (ix, iy) = (i % nx, i / nx);
+        let i = ix + nx * iy;
         match dir {
             W if ix > 0 => Some(i - 1),
             W if self.px => Some(i + nx - 1),
@@ -154,9 +170,10 @@ impl FivePoint {
         at.lat = self.lat;
         at.a[C].copy_from_slice(&self.a[C]);
         for (dir, opp) in [(W, E), (E, W), (S, N), (N, S)] {
-            for (i, v) in at.a[dir].iter_mut().enumerate() {
-                *v = self.lat.nb(i, dir).map_or(0.0, |j| self.a[opp][j]);
-            }
+            let (src, dst) = (&self.a[opp], &mut at.a[dir]);
+            self.lat.for_each_node(|i, ix, iy| {
+                dst[i] = self.lat.nb_at(ix, iy, dir).map_or(0.0, |j| src[j]);
+            });
         }
     }
 
@@ -172,14 +189,14 @@ impl FivePoint {
     /// order depends only on the lattice, so that a sparse factorisation's pattern built from
     /// one call serves the values of every later one.
     pub fn for_each_entry(&self, mut f: impl FnMut(usize, usize, f64)) {
-        for i in 0..self.lat.len() {
+        self.lat.for_each_node(|i, ix, iy| {
             for dir in DIRECTIONS {
-                if let Some(j) = self.lat.nb(i, dir) {
+                if let Some(j) = self.lat.nb_at(ix, iy, dir) {
                     f(i, j, self.a[dir][i]);
                 }
             }
             f(i, i, self.a[C][i]);
-        }
+        });
     }
 }
 

@@ -51,6 +51,9 @@ impl Tridiagonal {
     /// A = LU.
     pub fn factor(&mut self) -> Result<()> {
         let n = self.b.len();
+        if n == 0 {
+            return Ok(());
+        }
         self.factor_with_ends(self.b[0], self.b[n - 1])
     }
 
@@ -80,6 +83,9 @@ impl Tridiagonal {
     /// x ← A⁻¹ x.
     pub fn solve(&self, x: &mut [f64]) {
         let n = x.len();
+        if n == 0 {
+            return;
+        }
         for i in 1..n {
             x[i] -= self.l[i] * x[i - 1];
         }
@@ -94,6 +100,9 @@ impl Tridiagonal {
         // Aᵀ = Uᵀ Lᵀ: Uᵀ is lower bidiagonal (diagonal d, sub-diagonal c_{i-1}), Lᵀ unit upper
         // bidiagonal (super-diagonal l_{i+1}).
         let n = x.len();
+        if n == 0 {
+            return;
+        }
         x[0] *= self.inv_d[0];
         for i in 1..n {
             x[i] = (x[i] - self.c[i - 1] * x[i - 1]) * self.inv_d[i];
@@ -123,7 +132,7 @@ pub struct Cyclic {
 }
 
 impl Cyclic {
-    /// An n × n cyclic tridiagonal matrix (n ≥ 3), all zero.
+    /// An n × n cyclic tridiagonal matrix, all zero; [`Cyclic::factor`] needs n ≥ 2.
     pub fn new(n: usize) -> Self {
         Cyclic {
             t: Tridiagonal::new(n),
@@ -151,6 +160,12 @@ impl Cyclic {
 
     pub fn factor(&mut self) -> Result<()> {
         let n = self.t.len();
+        if n < 2 {
+            return Err(Error::invalid(
+                "cyclic tridiagonal",
+                format!("{n} rows: the corners need n ≥ 2"),
+            ));
+        }
         let alpha = self.t.a[0]; // A[0][n-1]
         let beta = self.t.c[n - 1]; // A[n-1][0]
         let gamma = -self.t.b[0];
@@ -231,7 +246,7 @@ mod tests {
 
     #[test]
     fn thomas_and_sherman_morrison_match_a_dense_lu() {
-        for n in [3, 4, 7, 50] {
+        for n in [2, 3, 4, 7, 50] {
             for cyclic in [false, true] {
                 let (bands, dense) = random_bands(n, 11 + n as u64, cyclic);
                 let b = Lcg(n as u64).vector(n, -0.5);
@@ -270,5 +285,6 @@ mod tests {
         let mut t = Tridiagonal::new(3);
         t.bands_mut().1.copy_from_slice(&[1.0, f64::NAN, 1.0]);
         assert!(t.factor().is_err());
+        assert!(Cyclic::new(1).factor().is_err());
     }
 }

@@ -14,6 +14,7 @@ pub const CHUNK: usize = 1 << 15;
 pub const PARALLEL_MIN: usize = 4 * CHUNK;
 
 /// ⟨a, b⟩ = Σ a_i b_i, serially, with four partial sums.
+#[inline]
 fn dot_serial(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
@@ -28,6 +29,7 @@ fn dot_serial(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// ⟨a, b⟩ = Σ a_i b_i.
+#[inline]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
     if a.len() < PARALLEL_MIN {
@@ -44,11 +46,13 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// ‖a‖₂.
+#[inline]
 pub fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
 }
 
 /// y += α x.
+#[inline]
 pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
     debug_assert_eq!(x.len(), y.len());
     if x.len() < PARALLEL_MIN {
