@@ -153,7 +153,7 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheme::LinearSolver;
+    use crate::scheme::StepSolverKind;
 
     const MINIMAL: &str = r#"
 [grid]
@@ -222,18 +222,18 @@ log = [0.1, 0.2]
     #[test]
     fn step_solver_key() {
         let (_, s) = Config::from_toml_str(MINIMAL).unwrap().build().unwrap();
-        assert_eq!(s.hjb.linear_solver, LinearSolver::Auto);
+        assert_eq!(s.hjb.linear_solver, StepSolverKind::Auto);
         let direct = format!("{MINIMAL}[solver.linear]\nstep_solver = \"direct\"\n");
         let (_, s) = Config::from_toml_str(&direct).unwrap().build().unwrap();
-        assert_eq!(s.hjb.linear_solver, LinearSolver::Direct);
+        assert_eq!(s.hjb.linear_solver, StepSolverKind::Direct);
         let bad = format!("{MINIMAL}[solver.linear]\nstep_solver = \"gauss\"\n");
         let e = Config::from_toml_str(&bad).unwrap_err().to_string();
         assert!(e.contains("step_solver") && e.contains("gauss"), "{e}");
         assert_eq!(
-            "iterative".parse::<LinearSolver>().unwrap(),
-            LinearSolver::Iterative
+            "iterative".parse::<StepSolverKind>().unwrap(),
+            StepSolverKind::Iterative
         );
-        let e = "lu".parse::<LinearSolver>().unwrap_err().to_string();
+        let e = "lu".parse::<StepSolverKind>().unwrap_err().to_string();
         assert!(e.contains("solver.linear.step_solver"), "{e}");
     }
 

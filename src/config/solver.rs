@@ -19,8 +19,8 @@
 //! versions (`[solver] gmres_restart = 40`) are errors that say where each key moved.
 
 use crate::error::{Error, Result};
-use crate::scheme::{HjbSettings, LinearSolver};
-use crate::solve::newton::{DensityUpdate, Fallback, LinearSolver as NewtonSolver};
+use crate::scheme::{HjbSettings, StepSolverKind};
+use crate::solve::newton::{DensityUpdate, Fallback, NewtonSolverKind};
 use crate::solve::spacetime::{Ordering, Preconditioner};
 use crate::solve::{
     AndersonSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings, Stopping,
@@ -167,7 +167,7 @@ impl AndersonSpec {
 pub struct NewtonSpec {
     /// Linear solver of each Newton step: `auto` (GMRES, with the direct LU as fallback for
     /// small 1D systems), `direct` or `krylov`.
-    pub linear_solver: NewtonSolver,
+    pub linear_solver: NewtonSolverKind,
     /// Newton-Krylov: per-time-step solves of the preconditioner, `auto` (exact in 1D and on
     /// small 2D grids, multigrid above), `exact` or `multigrid`.
     pub preconditioner: Preconditioner,
@@ -275,7 +275,7 @@ impl Default for HjbSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct LinearSpec {
     /// `auto` (tridiagonal in 1D, iterative in 2D), `direct` or `iterative`.
-    pub step_solver: LinearSolver,
+    pub step_solver: StepSolverKind,
 }
 
 impl SolverSpec {
@@ -549,9 +549,9 @@ step_solver = "direct"
         assert_eq!(b.stopping.tol_residual, 1e-9);
         assert_eq!(b.hjb.tol, 1e-12);
         assert_eq!(b.hjb.max_iterations, 20);
-        assert_eq!(b.hjb.linear_solver, LinearSolver::Direct);
+        assert_eq!(b.hjb.linear_solver, StepSolverKind::Direct);
         let want = NewtonSettings {
-            linear_solver: NewtonSolver::Krylov,
+            linear_solver: NewtonSolverKind::Krylov,
             preconditioner: Preconditioner::Multigrid,
             gmres_restart: 20,
             gmres_max_iterations: 60,

@@ -47,7 +47,7 @@ pub const SINGULAR_WARM_START: usize = 3;
 /// How the Newton step's linear system is solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum LinearSolver {
+pub enum NewtonSolverKind {
     /// GMRES; when it does not converge on a 1D system of at most `direct_max_unknowns`
     /// unknowns, that step is redone with the direct LU.
     Auto,
@@ -86,8 +86,8 @@ pub enum DensityUpdate {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonSettings {
     /// Newton's own linear solver: GMRES, the direct LU, or GMRES with the LU as fallback.
-    pub linear_solver: LinearSolver,
-    /// [`LinearSolver::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
+    pub linear_solver: NewtonSolverKind,
+    /// [`NewtonSolverKind::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
     /// many unknowns (2·K·Nt·N). The direct LU is exact but 10-50× slower than GMRES on these
     /// systems (docs/newton.md), hence not the default.
     pub direct_max_unknowns: usize,
@@ -134,7 +134,7 @@ pub struct NewtonSettings {
 impl Default for NewtonSettings {
     fn default() -> Self {
         NewtonSettings {
-            linear_solver: LinearSolver::Auto,
+            linear_solver: NewtonSolverKind::Auto,
             direct_max_unknowns: 100_000,
             ordering: Ordering::TimeInterleaved,
             preconditioner: Preconditioner::Auto,
@@ -415,7 +415,7 @@ impl Method for Newton {
                 .solve(problem, &self.settings, &rhs, &mut self.dx)
             {
                 Ok(n) => (n, true),
-                Err(Error::LinearSolve(_)) => (0, false),
+                Err(Error::LinearSolve { .. }) => (0, false),
                 Err(e) => return Err(e),
             };
         let mut trial = self.trial.take().unwrap_or_else(|| iterate.clone());
