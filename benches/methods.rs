@@ -11,8 +11,8 @@ mod common;
 use common::models::benchmarks as problems;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use mfg::linalg::GmresParams;
 use mfg::scheme::{Costs, Layout, Linearization, Request, System};
-use mfg::solve::gmres::GmresParams;
 use mfg::solve::spacetime::{Krylov, Preconditioner};
 use mfg::solve::{solve, Iterate};
 use std::time::Duration;

@@ -8,7 +8,7 @@ use mfg::grid::{Axis, Boundary, Grid, TimeGrid};
 use mfg::problem::hamiltonian::Quadratic;
 use mfg::problem::{Population, Problem};
 use mfg::scheme::generator::evaluate_level;
-use mfg::scheme::linsolve::IterativeSettings;
+use mfg::scheme::step_solver::IterativeSettings;
 use mfg::scheme::{Generator, StepSolver};
 use std::hint::black_box;
 

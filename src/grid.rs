@@ -35,9 +35,13 @@ impl Boundary {
 /// One axis of a tensor grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Axis {
+    /// Lower end of the axis.
     pub min: f64,
+    /// Upper end of the axis.
     pub max: f64,
+    /// Number of cell-centred nodes.
     pub n: usize,
+    /// Boundary condition at both ends.
     pub boundary: Boundary,
 }
 
@@ -268,7 +272,9 @@ impl Grid {
 /// Uniform time grid t_n = nΔt, n = 0..=Nt, Δt = T/Nt.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeGrid {
+    /// Horizon T.
     pub horizon: f64,
+    /// Number of time steps Nt.
     pub nt: usize,
 }
 

@@ -40,14 +40,17 @@
 //! # }
 //! ```
 //!
-//! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] →
-//! [`grid`], with [`error`] at the bottom. Above the core, which never imports them: `io` (HDF5
-//! result files, cargo feature `hdf5`), `plot` (pictures, feature `plot`) and [`observe`]
-//! (interruption; progress with feature `cli`, checkpoints with feature `hdf5`). All three
+//! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] and
+//! [`linalg`] (which know nothing of each other) → [`grid`], with [`error`] at the bottom.
+//! Above the core, which never imports them: `io` (HDF5 result files, cargo feature `hdf5`),
+//! `plot` (pictures, feature `plot`) and [`observe`] (interruption; progress with feature
+//! `cli`, checkpoints with feature `hdf5`). All three
 //! features are on by default; `default-features = false` leaves the numerical core, which links
 //! no C library.
 //! [`rl`] (the discrete game of a problem, OpenSpiel's benchmark games, exact learning and
 //! exploitability) builds on the core and needs none of those.
+
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod error;
@@ -56,6 +59,7 @@ pub mod field;
 pub mod grid;
 #[cfg(feature = "hdf5")]
 pub mod io;
+pub mod linalg;
 pub mod observe;
 #[cfg(feature = "plot")]
 pub mod plot;

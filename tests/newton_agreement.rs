@@ -7,7 +7,7 @@ mod common;
 use common::models::crossing::*;
 use mfg::grid::Boundary;
 use mfg::problem::Problem;
-use mfg::solve::newton::{LinearSolver, NewtonSettings};
+use mfg::solve::newton::{NewtonSettings, NewtonSolverKind};
 use mfg::solve::spacetime::{Ordering, Preconditioner};
 use mfg::solve::{
     solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
@@ -47,7 +47,7 @@ fn max_diff(a: &Solution, b: &Solution) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn newton(linear_solver: LinearSolver, ordering: Ordering) -> MethodKind {
+fn newton(linear_solver: NewtonSolverKind, ordering: Ordering) -> MethodKind {
     MethodKind::Newton(NewtonSettings {
         linear_solver,
         ordering,
@@ -80,12 +80,12 @@ fn methods_agree_1d() {
     check(
         &problem,
         &[
-            newton(LinearSolver::Direct, Ordering::Blocked),
-            newton(LinearSolver::Direct, Ordering::TimeInterleaved),
-            newton(LinearSolver::Direct, Ordering::NodeInterleaved),
-            newton(LinearSolver::Krylov, Ordering::TimeInterleaved),
+            newton(NewtonSolverKind::Direct, Ordering::Blocked),
+            newton(NewtonSolverKind::Direct, Ordering::TimeInterleaved),
+            newton(NewtonSolverKind::Direct, Ordering::NodeInterleaved),
+            newton(NewtonSolverKind::Krylov, Ordering::TimeInterleaved),
             MethodKind::Newton(NewtonSettings {
-                linear_solver: LinearSolver::Krylov,
+                linear_solver: NewtonSolverKind::Krylov,
                 preconditioner: Preconditioner::Multigrid,
                 ..NewtonSettings::default()
             }),
@@ -98,7 +98,7 @@ fn methods_agree_1d_periodic() {
     let problem = problem_1d(30, 15, Boundary::Periodic, monotone());
     check(
         &problem,
-        &[newton(LinearSolver::Krylov, Ordering::TimeInterleaved)],
+        &[newton(NewtonSolverKind::Krylov, Ordering::TimeInterleaved)],
     );
 }
 
@@ -109,10 +109,10 @@ fn methods_agree_2d() {
     check(
         &problem,
         &[
-            newton(LinearSolver::Direct, Ordering::TimeInterleaved),
-            newton(LinearSolver::Krylov, Ordering::TimeInterleaved),
+            newton(NewtonSolverKind::Direct, Ordering::TimeInterleaved),
+            newton(NewtonSolverKind::Krylov, Ordering::TimeInterleaved),
             MethodKind::Newton(NewtonSettings {
-                linear_solver: LinearSolver::Krylov,
+                linear_solver: NewtonSolverKind::Krylov,
                 preconditioner: Preconditioner::Multigrid,
                 ..NewtonSettings::default()
             }),
@@ -130,7 +130,7 @@ fn methods_agree_2d_log_coupling() {
         let n = run(
             &problem,
             MethodKind::Newton(NewtonSettings {
-                linear_solver: LinearSolver::Krylov,
+                linear_solver: NewtonSolverKind::Krylov,
                 preconditioner: pc,
                 ..NewtonSettings::default()
             }),
@@ -140,7 +140,7 @@ fn methods_agree_2d_log_coupling() {
     }
     let n = run(
         &problem,
-        newton(LinearSolver::Direct, Ordering::NodeInterleaved),
+        newton(NewtonSolverKind::Direct, Ordering::NodeInterleaved),
     );
     assert!(max_diff(&reference, &n) <= 1e-8);
 }

@@ -8,11 +8,11 @@ mod common;
 use common::models::crossing::*;
 use mfg::grid::Boundary;
 use mfg::problem::Problem;
-use mfg::solve::newton::{LinearSolver, NewtonSettings};
+use mfg::solve::newton::{NewtonSettings, NewtonSolverKind};
 use mfg::solve::spacetime::Preconditioner;
 use mfg::solve::{solve, MethodKind, Solution, SolverSettings, Stopping, Termination};
 
-fn newton(problem: &Problem, linear_solver: LinearSolver, pc: Preconditioner) -> Solution {
+fn newton(problem: &Problem, linear_solver: NewtonSolverKind, pc: Preconditioner) -> Solution {
     let settings = SolverSettings {
         method: MethodKind::Newton(NewtonSettings {
             linear_solver,
@@ -76,7 +76,7 @@ fn assert_quadratic(s: &Solution, what: &str) {
 fn quadratic_convergence_1d_direct() {
     let p = problem_1d(61, 30, Boundary::Reflecting, monotone());
     assert_quadratic(
-        &newton(&p, LinearSolver::Direct, Preconditioner::Auto),
+        &newton(&p, NewtonSolverKind::Direct, Preconditioner::Auto),
         "1D direct",
     );
 }
@@ -85,7 +85,7 @@ fn quadratic_convergence_1d_direct() {
 fn quadratic_convergence_1d_krylov() {
     let p = problem_1d(61, 30, Boundary::Reflecting, monotone());
     assert_quadratic(
-        &newton(&p, LinearSolver::Krylov, Preconditioner::Auto),
+        &newton(&p, NewtonSolverKind::Krylov, Preconditioner::Auto),
         "1D Krylov",
     );
 }
@@ -93,9 +93,9 @@ fn quadratic_convergence_1d_krylov() {
 #[test]
 fn quadratic_convergence_2d_krylov_exact_and_multigrid() {
     let p = problem_2d(16, 16, 8, monotone());
-    let exact = newton(&p, LinearSolver::Krylov, Preconditioner::Exact);
+    let exact = newton(&p, NewtonSolverKind::Krylov, Preconditioner::Exact);
     assert_quadratic(&exact, "2D Krylov, exact step solves");
-    let mg = newton(&p, LinearSolver::Krylov, Preconditioner::Multigrid);
+    let mg = newton(&p, NewtonSolverKind::Krylov, Preconditioner::Multigrid);
     assert_quadratic(&mg, "2D Krylov, multigrid step solves");
     let d = exact
         .iterate
@@ -113,12 +113,12 @@ fn quadratic_convergence_2d_krylov_exact_and_multigrid() {
 fn newton_iterations_do_not_grow_with_the_grid() {
     let coarse = newton(
         &problem_1d(41, 20, Boundary::Reflecting, monotone()),
-        LinearSolver::Krylov,
+        NewtonSolverKind::Krylov,
         Preconditioner::Auto,
     );
     let fine = newton(
         &problem_1d(161, 80, Boundary::Reflecting, monotone()),
-        LinearSolver::Krylov,
+        NewtonSolverKind::Krylov,
         Preconditioner::Auto,
     );
     let (a, b) = (coarse.history.len(), fine.history.len());

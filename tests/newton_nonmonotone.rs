@@ -15,7 +15,7 @@ use mfg::config::Config;
 use mfg::grid::Boundary;
 use mfg::problem::coupling::{Coupling, Linear};
 use mfg::problem::Problem;
-use mfg::solve::newton::{Fallback, LinearSolver, NewtonSettings};
+use mfg::solve::newton::{Fallback, NewtonSettings, NewtonSolverKind};
 use mfg::solve::{
     solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
     Termination,
@@ -83,7 +83,7 @@ fn newton_cold(fallback: Fallback) -> MethodKind {
     MethodKind::Newton(NewtonSettings {
         warm_start: Some(0),
         fallback,
-        linear_solver: LinearSolver::Krylov,
+        linear_solver: NewtonSolverKind::Krylov,
         ..NewtonSettings::default()
     })
 }

@@ -3,7 +3,7 @@
 //! iterates, the same Newton iteration counts, conserved mass and non-negative densities.
 
 use mfg::config::Config;
-use mfg::scheme::LinearSolver;
+use mfg::scheme::StepSolverKind;
 
 const CORRIDOR: &str = r#"
 [grid]
@@ -36,7 +36,7 @@ relaxation = 0.5
 #[test]
 fn direct_and_iterative_paths_agree_end_to_end() {
     let mut runs = Vec::new();
-    for choice in [LinearSolver::Direct, LinearSolver::Iterative] {
+    for choice in [StepSolverKind::Direct, StepSolverKind::Iterative] {
         let text = format!(
             "{CORRIDOR}[solver.linear]\nstep_solver = \"{}\"\n",
             choice.as_str()

@@ -17,8 +17,11 @@ pub(super) fn one() -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FieldSpec {
+    /// The same value at every node.
     Constant(f64),
+    /// An expression in `x` (and `y`).
     Expression(String),
+    /// A named profile.
     Profile(Profile),
 }
 
@@ -28,27 +31,36 @@ pub enum FieldSpec {
 pub enum Profile {
     /// amplitude · exp(-Σ_a (x_a - mean_a)²/(2 std_a²)).
     Gaussian {
+        /// Centre, per axis.
         mean: OneOrMany,
+        /// Standard deviation, per axis.
         std: OneOrMany,
         #[serde(default = "one")]
+        /// Height of the peak (for potentials and terminal costs: initial densities are normalised).
         amplitude: f64,
     },
     /// `value` everywhere (1 by default).
     Uniform {
         #[serde(default = "one")]
+        /// The value.
         value: f64,
     },
     /// `value` inside the box [min, max] (per axis), 0 outside.
     Box {
+        /// Lower corner, per axis.
         min: OneOrMany,
+        /// Upper corner, per axis.
         max: OneOrMany,
         #[serde(default = "one")]
+        /// Value inside the box.
         value: f64,
     },
     /// (weight/2) |x - center|².
     Quadratic {
+        /// Centre c, per axis.
         center: OneOrMany,
         #[serde(default = "one")]
+        /// Weight w of (w/2)|x − c|².
         weight: f64,
     },
 }
@@ -57,7 +69,9 @@ pub enum Profile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany {
+    /// One number for every axis.
     One(f64),
+    /// One number per axis.
     Many(Vec<f64>),
 }
 

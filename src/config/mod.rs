@@ -38,13 +38,18 @@ pub struct Spec {
     /// Optional one-line title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// `[grid]`.
     pub grid: GridSpec,
+    /// `[time]`.
     pub time: TimeSpec,
     #[serde(rename = "population")]
+    /// `[[population]]`, in order.
     pub populations: Vec<PopulationSpec>,
     #[serde(default)]
+    /// `[coupling]` (absent: uncoupled).
     pub coupling: CouplingSpec,
     #[serde(default, deserialize_with = "solver::deserialize_solver")]
+    /// `[solver]` (absent: the defaults).
     pub solver: SolverSpec,
     /// `[output]`, uninterpreted: the `mfg` command line reads and checks it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +63,9 @@ pub struct Spec {
 /// File formats a configuration can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `.toml`.
     Toml,
+    /// `.yaml` or `.yml`.
     Yaml,
 }
 
@@ -91,9 +98,13 @@ impl Format {
 /// A parsed configuration with the text it came from (kept for provenance in output files).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// The parsed file.
     pub spec: Spec,
+    /// The text it was parsed from (stored in result files).
     pub text: String,
+    /// Its format.
     pub format: Format,
+    /// The file it was read from, if any.
     pub path: Option<PathBuf>,
 }
 
@@ -147,7 +158,7 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheme::LinearSolver;
+    use crate::scheme::StepSolverKind;
 
     const MINIMAL: &str = r#"
 [grid]
@@ -216,18 +227,18 @@ log = [0.1, 0.2]
     #[test]
     fn step_solver_key() {
         let (_, s) = Config::from_toml_str(MINIMAL).unwrap().build().unwrap();
-        assert_eq!(s.hjb.linear_solver, LinearSolver::Auto);
+        assert_eq!(s.hjb.linear_solver, StepSolverKind::Auto);
         let direct = format!("{MINIMAL}[solver.linear]\nstep_solver = \"direct\"\n");
         let (_, s) = Config::from_toml_str(&direct).unwrap().build().unwrap();
-        assert_eq!(s.hjb.linear_solver, LinearSolver::Direct);
+        assert_eq!(s.hjb.linear_solver, StepSolverKind::Direct);
         let bad = format!("{MINIMAL}[solver.linear]\nstep_solver = \"gauss\"\n");
         let e = Config::from_toml_str(&bad).unwrap_err().to_string();
         assert!(e.contains("step_solver") && e.contains("gauss"), "{e}");
         assert_eq!(
-            "iterative".parse::<LinearSolver>().unwrap(),
-            LinearSolver::Iterative
+            "iterative".parse::<StepSolverKind>().unwrap(),
+            StepSolverKind::Iterative
         );
-        let e = "lu".parse::<LinearSolver>().unwrap_err().to_string();
+        let e = "lu".parse::<StepSolverKind>().unwrap_err().to_string();
         assert!(e.contains("solver.linear.step_solver"), "{e}");
     }
 

@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridSpec {
+    /// The x axis.
     pub x: AxisSpec,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The y axis (2D grids).
     pub y: Option<AxisSpec>,
 }
 
@@ -25,10 +27,14 @@ pub struct GridSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AxisSpec {
+    /// Lower end.
     pub min: f64,
+    /// Upper end.
     pub max: f64,
+    /// Number of cell-centred nodes.
     pub n: usize,
     #[serde(default = "default_boundary")]
+    /// Boundary condition (default reflecting).
     pub boundary: Boundary,
 }
 
@@ -40,7 +46,9 @@ fn default_boundary() -> Boundary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeSpec {
+    /// Horizon T.
     pub horizon: f64,
+    /// Number of time steps Nt.
     pub steps: usize,
 }
 
@@ -48,14 +56,20 @@ pub struct TimeSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationSpec {
+    /// Name (output groups, messages).
     pub name: String,
+    /// Diffusion σ ≥ 0 (ν = σ²/2).
     pub sigma: f64,
     #[serde(default)]
+    /// Hamiltonian (default quadratic, cost 1).
     pub hamiltonian: HamiltonianSpec,
+    /// Initial density m0 (normalised to unit mass).
     pub initial: FieldSpec,
     #[serde(default = "FieldSpec::zero")]
+    /// Running potential V (default 0).
     pub potential: FieldSpec,
     #[serde(default = "FieldSpec::zero")]
+    /// Terminal cost g (default 0).
     pub terminal: FieldSpec,
 }
 
@@ -66,14 +80,20 @@ pub enum HamiltonianSpec {
     /// |p|²/(2 cost).
     Quadratic {
         #[serde(default = "one")]
+        /// Cost of moving c.
         cost: f64,
     },
     /// Σ_a p_a²/(2 costs\[a\]).
-    Anisotropic { costs: Vec<f64> },
+    Anisotropic {
+        /// Cost of moving along each axis.
+        costs: Vec<f64>,
+    },
     /// |p|^q/(q cost).
     Power {
+        /// Growth exponent q > 1.
         q: f64,
         #[serde(default = "one")]
+        /// Cost of moving c.
         cost: f64,
     },
 }
@@ -115,7 +135,9 @@ pub struct CouplingSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum VectorOrMatrix {
+    /// The diagonal (self-couplings only).
     Vector(Vec<f64>),
+    /// The full K×K matrix.
     Matrix(Vec<Vec<f64>>),
 }
 
@@ -123,7 +145,9 @@ pub enum VectorOrMatrix {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PowerSpec {
+    /// κ_k, one per population.
     pub kappa: Vec<f64>,
+    /// Exponent β > 0.
     pub beta: f64,
 }
 

@@ -19,8 +19,8 @@
 //! versions (`[solver] gmres_restart = 40`) are errors that say where each key moved.
 
 use crate::error::{Error, Result};
-use crate::scheme::{HjbSettings, LinearSolver};
-use crate::solve::newton::{DensityUpdate, Fallback, LinearSolver as NewtonSolver};
+use crate::scheme::{HjbSettings, StepSolverKind};
+use crate::solve::newton::{DensityUpdate, Fallback, NewtonSolverKind};
 use crate::solve::spacetime::{Ordering, Preconditioner};
 use crate::solve::{
     AndersonSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings, Stopping,
@@ -32,18 +32,28 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SolverSpec {
+    /// The outer method.
     pub method: MethodName,
+    /// Iteration cap.
     pub max_iterations: usize,
+    /// Tolerance of max_k ‖Δu‖∞.
     pub tol_u: f64,
+    /// Tolerance of max_k max_n ‖Δm‖_{L1}.
     pub tol_m: f64,
+    /// Tolerance of the residual of the discrete system.
     pub tol_residual: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `[solver.picard]`.
     pub picard: Option<PicardSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `[solver.anderson]`.
     pub anderson: Option<AndersonSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `[solver.newton]`.
     pub newton: Option<NewtonSpec>,
+    /// `[solver.hjb]`.
     pub hjb: HjbSpec,
+    /// `[solver.linear]`.
     pub linear: LinearSpec,
 }
 
@@ -70,7 +80,9 @@ impl Default for SolverSpec {
 #[serde(rename_all = "kebab-case")]
 pub enum MethodName {
     #[default]
+    /// Damped Picard (best response, relaxed densities).
     Picard,
+    /// Fictitious play (θ_n = 1/(n+1)).
     FictitiousPlay,
     /// Anderson-accelerated Picard.
     Anderson,
@@ -155,7 +167,7 @@ impl AndersonSpec {
 pub struct NewtonSpec {
     /// Linear solver of each Newton step: `auto` (GMRES, with the direct LU as fallback for
     /// small 1D systems), `direct` or `krylov`.
-    pub linear_solver: NewtonSolver,
+    pub linear_solver: NewtonSolverKind,
     /// Newton-Krylov: per-time-step solves of the preconditioner, `auto` (exact in 1D and on
     /// small 2D grids, multigrid above), `exact` or `multigrid`.
     pub preconditioner: Preconditioner,
@@ -241,7 +253,9 @@ impl NewtonSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HjbSpec {
+    /// Tolerance of each HJB step's Newton iteration.
     pub tol: f64,
+    /// Its iteration cap.
     pub max_iterations: usize,
 }
 
@@ -261,7 +275,7 @@ impl Default for HjbSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct LinearSpec {
     /// `auto` (tridiagonal in 1D, iterative in 2D), `direct` or `iterative`.
-    pub step_solver: LinearSolver,
+    pub step_solver: StepSolverKind,
 }
 
 impl SolverSpec {
@@ -535,9 +549,9 @@ step_solver = "direct"
         assert_eq!(b.stopping.tol_residual, 1e-9);
         assert_eq!(b.hjb.tol, 1e-12);
         assert_eq!(b.hjb.max_iterations, 20);
-        assert_eq!(b.hjb.linear_solver, LinearSolver::Direct);
+        assert_eq!(b.hjb.linear_solver, StepSolverKind::Direct);
         let want = NewtonSettings {
-            linear_solver: NewtonSolver::Krylov,
+            linear_solver: NewtonSolverKind::Krylov,
             preconditioner: Preconditioner::Multigrid,
             gmres_restart: 20,
             gmres_max_iterations: 60,

@@ -73,9 +73,13 @@ impl RunState {
 /// What to write: a finished solution or the state of a running solve.
 #[derive(Debug, Clone, Copy)]
 pub struct Run<'a> {
+    /// The (u, m) of every population.
     pub iterate: &'a Iterate,
+    /// One entry per outer iteration.
     pub history: &'a [StepStats],
+    /// Name of the method that produced it.
     pub method: &'a str,
+    /// Finished (with its termination) or in progress.
     pub state: RunState,
     /// What ended the run, when the termination alone does not say.
     pub detail: Option<&'a str>,
@@ -108,7 +112,9 @@ impl<'a> Run<'a> {
 /// One population as the file describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedPopulation {
+    /// Population name.
     pub name: String,
+    /// Volatility σ (ν = σ²/2).
     pub sigma: f64,
     /// Human-readable Hamiltonian, e.g. `quadratic(cost=1)`.
     pub hamiltonian: String,
@@ -121,29 +127,41 @@ pub struct SavedPopulation {
 /// Everything in a file except the large per-population fields.
 #[derive(Debug, Clone)]
 pub struct Header {
+    /// The file read.
     pub path: PathBuf,
+    /// Layout version of the file (`format_version`).
     pub format_version: u32,
     /// `mfg` version that wrote the file.
     pub mfg_version: String,
     /// Creation time, RFC 3339 UTC.
     pub created: String,
+    /// The configuration's title.
     pub title: Option<String>,
     /// What ended the run, when the termination alone does not say (`termination_detail`).
     pub detail: Option<String>,
     /// The configuration text the run was built from (absent for problems built in code).
     pub config_text: Option<String>,
+    /// TOML or YAML, for `config_text`.
     pub config_format: Option<Format>,
     /// Where the configuration was read from, as given on the command line.
     pub config_path: Option<String>,
     /// [`Problem::describe`] of the solved problem.
     pub problem: String,
+    /// Human-readable coupling.
     pub coupling: String,
+    /// The spatial grid.
     pub grid: Grid,
+    /// The time grid.
     pub time: TimeGrid,
+    /// The populations, in order.
     pub populations: Vec<SavedPopulation>,
+    /// Name of the method that produced the file.
     pub method: String,
+    /// Finished (with its termination) or in progress.
     pub state: RunState,
+    /// One entry per outer iteration.
     pub history: Vec<StepStats>,
+    /// Seconds of the solve.
     pub wall_time: f64,
     /// Filters of the field datasets, e.g. `shuffle+deflate(4)` or `none`.
     pub compression: String,
@@ -186,7 +204,9 @@ impl Header {
 /// [`Termination::Interrupted`] and `header.state` is [`RunState::InProgress`]).
 #[derive(Debug, Clone)]
 pub struct Saved {
+    /// Everything but the fields.
     pub header: Header,
+    /// The fields, history and termination.
     pub solution: Solution,
 }
 

@@ -24,7 +24,10 @@ use std::path::PathBuf;
 pub enum Error {
     /// The file does not exist.
     #[error("{}: no such file", path.display())]
-    Missing { path: PathBuf },
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
 
     /// The file exists but is not HDF5 at all.
     #[error(
@@ -32,11 +35,19 @@ pub enum Error {
          `mfg solve --out`",
         path.display()
     )]
-    NotHdf5 { path: PathBuf },
+    NotHdf5 {
+        /// The file.
+        path: PathBuf,
+    },
 
     /// An HDF5 file, but not one written by mfg.
     #[error("{}: not an mfg result file ({reason})", path.display())]
-    NotMfg { path: PathBuf, reason: String },
+    NotMfg {
+        /// The file.
+        path: PathBuf,
+        /// The mfg attribute or group that is missing.
+        reason: String,
+    },
 
     /// An mfg file of a newer format version than this program reads.
     #[error(
@@ -44,8 +55,11 @@ pub enum Error {
         path.display()
     )]
     UnsupportedVersion {
+        /// The file.
         path: PathBuf,
+        /// The file's `format_version`.
         found: u32,
+        /// The newest version this program reads.
         supported: u32,
     },
 
@@ -54,16 +68,28 @@ pub enum Error {
         "{}: cannot be opened as HDF5: the file is truncated or corrupt ({detail})",
         path.display()
     )]
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The HDF5 library's message.
+        detail: String,
+    },
 
     /// An mfg file that lacks a part of the layout or has a part of the wrong shape.
     #[error("{}: damaged mfg result file: {what}", path.display())]
-    Damaged { path: PathBuf, what: String },
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// The missing or misshapen part, e.g. `population_1/m: shape [3, 10], expected [11, 10]`.
+        what: String,
+    },
 
     /// An operating-system error (permissions, disk full, missing directory…).
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -71,8 +97,11 @@ pub enum Error {
     /// An error reported by the HDF5 library while reading or writing.
     #[error("{}: HDF5 error while {action}: {source}", path.display())]
     Hdf5 {
+        /// The file.
         path: PathBuf,
+        /// What was being done, e.g. `writing population_0/u`.
         action: String,
+        /// The HDF5 library's error.
         #[source]
         source: ::hdf5::Error,
     },

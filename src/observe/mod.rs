@@ -51,6 +51,7 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
+    /// A flag that is not set.
     pub fn new() -> Self {
         Self::default()
     }

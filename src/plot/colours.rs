@@ -18,7 +18,9 @@ pub const GREYS: usize = 256 - LEVELS;
 /// A sequential colour map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColourMap {
+    /// Perceptually uniform, dark to yellow (densities).
     Viridis,
+    /// Perceptually uniform, black to white through magenta (value functions).
     Magma,
 }
 
@@ -43,12 +45,16 @@ impl ColourMap {
 /// A colour scale: values lo..=hi onto a colour map.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
+    /// Value at the bottom of the scale.
     pub lo: f64,
+    /// Value at the top of the scale.
     pub hi: f64,
+    /// The colour map.
     pub map: ColourMap,
 }
 
 impl Scale {
+    /// A scale from `lo` to `hi` in `map`.
     pub fn new(lo: f64, hi: f64, map: ColourMap) -> Self {
         Scale { lo, hi, map }
     }
@@ -91,6 +97,7 @@ pub struct Indexer {
 }
 
 impl Indexer {
+    /// A palette builder starting from `palette`.
     pub fn new(palette: Vec<[u8; 3]>) -> Self {
         assert!(
             palette.len() <= 256,
@@ -104,6 +111,7 @@ impl Indexer {
         Indexer { palette, cache }
     }
 
+    /// The palette index of colour `c` (the nearest entry once the palette is full).
     pub fn index(&mut self, c: [u8; 3]) -> u8 {
         if let Some(&i) = self.cache.get(&c) {
             return i;

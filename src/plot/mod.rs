@@ -44,17 +44,29 @@ use std::path::{Path, PathBuf};
 pub enum Error {
     /// A drawing operation failed (a backend or encoder error).
     #[error("{}: cannot draw: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The picture being drawn.
+        path: PathBuf,
+        /// What the backend or encoder said.
+        message: String,
+    },
     /// The output directory or a picture file cannot be created.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file being written.
         path: PathBuf,
         #[source]
+        /// The operating-system error.
         source: std::io::Error,
     },
     /// The options do not make sense (size too small, time outside [0, T]…).
     #[error("invalid plot option {field}: {reason}")]
-    Invalid { field: String, reason: String },
+    Invalid {
+        /// The option.
+        field: String,
+        /// Why it is refused.
+        reason: String,
+    },
 }
 
 /// Result alias of this module.
@@ -90,9 +102,13 @@ pub const MIN_SIZE: (u32, u32) = (240, 180);
 /// What a picture shows: the grids, the population names and a solution.
 #[derive(Debug, Clone, Copy)]
 pub struct View<'a> {
+    /// The spatial grid.
     pub grid: &'a Grid,
+    /// The time grid.
     pub time: &'a TimeGrid,
+    /// Population names, in order.
     pub names: &'a [String],
+    /// The solution drawn.
     pub solution: &'a Solution,
     /// The optimal feedback α^k per population and axis (`Solution::controls`), if known: the
     /// 2D velocity picture draws it as arrows. `None` (e.g. a file without a stored
@@ -144,13 +160,18 @@ impl Quantity {
 /// A rectangle of pixels: columns `x..x + w`, rows `y..y + h` (y grows downwards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Rect {
+    /// Left edge, in pixels.
     pub x: i32,
+    /// Top edge, in pixels.
     pub y: i32,
+    /// Width, in pixels.
     pub w: u32,
+    /// Height, in pixels.
     pub h: u32,
 }
 
 impl Rect {
+    /// A rectangle from its top-left corner and size.
     pub fn new(x: i32, y: i32, w: u32, h: u32) -> Self {
         Rect { x, y, w, h }
     }
@@ -192,7 +213,9 @@ pub struct Panel {
 /// A colour bar: the colour scale of one population's field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
+    /// Index of the population drawn.
     pub population: usize,
+    /// What is drawn.
     pub quantity: Quantity,
     /// The values at the bottom and the top of the bar (the data's min and max).
     pub range: (f64, f64),
@@ -206,8 +229,11 @@ pub struct Bar {
 /// Where a picture put things, and what its colour bars and arrows mean.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Figure {
+    /// Size of the picture (width, height).
     pub size: (u32, u32),
+    /// Where each panel went.
     pub panels: Vec<Panel>,
+    /// Where each colour bar went, with its range.
     pub bars: Vec<Bar>,
     /// Legend boxes (never inside a panel).
     pub legends: Vec<Rect>,
@@ -218,7 +244,9 @@ pub struct Figure {
 /// A snapshot: the time level drawn and the time that was asked for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snapshot {
+    /// The time level drawn.
     pub level: usize,
+    /// The time asked for.
     pub requested: f64,
 }
 

@@ -70,6 +70,7 @@ fn check_square(a: &DMatrix<f64>, k: usize, field: &str) -> Result<()> {
 /// f^k = Σ_j A_kj m^j. A_kj > 0: k avoids j; A_kj < 0: k seeks j.
 #[derive(Debug, Clone)]
 pub struct Linear {
+    /// A (K×K).
     pub a: DMatrix<f64>,
 }
 
@@ -121,6 +122,7 @@ pub const LOG_FLOOR: f64 = 1e-300;
 /// f^k = Σ_j κ_kj log m^j (entropy / congestion; κ diagonal for self-congestion only).
 #[derive(Debug, Clone)]
 pub struct Log {
+    /// κ (K×K).
     pub kappa: DMatrix<f64>,
 }
 
@@ -179,7 +181,9 @@ impl Coupling for Log {
 /// f^k = κ_k (m^k)^β, β > 0: power-law congestion (self only).
 #[derive(Debug, Clone)]
 pub struct Power {
+    /// κ_k, one per population.
     pub kappa: Vec<f64>,
+    /// Exponent β > 0.
     pub beta: f64,
 }
 

@@ -155,10 +155,12 @@ fn check_positive(value: f64, field: String) -> crate::Result<()> {
 /// H(p) = |p|²/(2c): isotropic quadratic with cost of moving c (α = -∇u/c).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quadratic {
+    /// Cost of moving c > 0.
     pub cost: f64,
 }
 
 impl Quadratic {
+    /// H = |p|²/(2·cost).
     pub fn new(cost: f64) -> Self {
         Quadratic { cost }
     }
@@ -223,10 +225,12 @@ impl Hamiltonian for Quadratic {
 /// sideways slowly has a large c_y).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anisotropic {
+    /// Cost of moving c_a > 0 along each axis.
     pub costs: Vec<f64>,
 }
 
 impl Anisotropic {
+    /// H = Σ_a p_a²/(2·costs[a]).
     pub fn new(costs: Vec<f64>) -> Self {
         Anisotropic { costs }
     }
@@ -314,11 +318,14 @@ impl Hamiltonian for Anisotropic {
 /// Numerically Ĥ = S(p⁻, p⁺)^{q/2}/(q c) with the Godunov sum S.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Power {
+    /// Growth exponent q > 1.
     pub q: f64,
+    /// Cost of moving c > 0.
     pub cost: f64,
 }
 
 impl Power {
+    /// H = |p|^q/(q·cost).
     pub fn new(q: f64, cost: f64) -> Self {
         Power { q, cost }
     }

@@ -268,6 +268,7 @@ pub struct PopulationValues {
 pub struct Assessment {
     /// The flow μ^π of the profile.
     pub flow: Flow,
+    /// One entry per population.
     pub populations: Vec<PopulationValues>,
 }
 

@@ -43,6 +43,7 @@ pub struct Layout {
 /// The metrics of one population.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metrics {
+    /// Exploitability of the population: μ0·(V_BR − V_π).
     pub exploitability: f64,
     /// sup_t ‖μ^π_t − μ^ref_t‖_1.
     pub density_l1: f64,
@@ -57,7 +58,9 @@ pub struct Metrics {
 /// Metrics against the reference and, when given, against the game's own equilibrium.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CrossValidation {
+    /// Measured against the reference (the PDE solution).
     pub against_reference: Vec<Metrics>,
+    /// Measured against the game's own exact equilibrium, when given.
     pub against_equilibrium: Option<Vec<Metrics>>,
 }
 

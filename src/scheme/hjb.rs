@@ -25,7 +25,7 @@ pub struct HjbSettings {
     /// Newton iterations before the step counts as failed.
     pub max_iterations: usize,
     /// Solver of the implicit steps' linear systems (HJB Newton steps and FP steps).
-    pub linear_solver: super::LinearSolver,
+    pub linear_solver: super::StepSolverKind,
 }
 
 impl Default for HjbSettings {
@@ -33,7 +33,7 @@ impl Default for HjbSettings {
         HjbSettings {
             tol: 1e-13,
             max_iterations: 50,
-            linear_solver: super::LinearSolver::Auto,
+            linear_solver: super::StepSolverKind::Auto,
         }
     }
 }

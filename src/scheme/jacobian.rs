@@ -41,6 +41,7 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The layout of `problem`'s unknowns.
     pub fn new(problem: &Problem) -> Self {
         Layout {
             populations: problem.k(),
@@ -104,7 +105,9 @@ pub fn scatter(layout: &Layout, x: &[f64], u: &mut [Field], m: &mut [Field]) {
 /// [`evaluate`], applied by [`Linearization::apply`], exported by [`Linearization::triplets`].
 #[derive(Debug, Clone)]
 pub struct Linearization {
+    /// The layout of the unknowns.
     pub layout: Layout,
+    /// Δt.
     pub dt: f64,
     dim: usize,
     /// Q_n of population k at `k·Nt + n`.

@@ -10,20 +10,21 @@
 //!   Σ_i m_i h^d is conserved to round-off and m ≥ 0;
 //! - [`system`]: the whole discrete system F(u, m) = 0 — its residual (the stopping test of
 //!   every outer method) and, with [`jacobian`], its exact linearisation (Newton);
-//! - [`linsolve`]: the linear solves of one implicit step, I/Δt - Q and its transpose.
+//! - [`step_solver`]: the linear solves of one implicit step, I/Δt - Q and its transpose, with
+//!   the FP-specific policy (positivity polish, mass check, LU fallback).
 
 pub mod fp;
 pub mod generator;
 pub mod hjb;
 pub mod jacobian;
-pub mod linsolve;
+pub mod step_solver;
 pub mod system;
 
 pub use fp::fp_sweep;
 pub use generator::Generator;
 pub use hjb::{HjbSettings, HjbStep, HjbSweep, StepBuffers};
 pub use jacobian::{Layout, Linearization};
-pub use linsolve::{LinearSolver, StepSolver};
+pub use step_solver::{StepSolver, StepSolverKind};
 pub use system::{running_cost, running_costs, Costs, Iterate, Request, System};
 
 use crate::error::Result;
@@ -40,7 +41,7 @@ pub struct Workspace {
 
 impl Workspace {
     /// Workspace with the solver `linear` selects for `grid`.
-    pub fn new(grid: &Grid, linear: LinearSolver) -> Result<Self> {
+    pub fn new(grid: &Grid, linear: StepSolverKind) -> Result<Self> {
         Ok(Self::with_solver(
             grid,
             StepSolver::with_choice(grid, linear)?,

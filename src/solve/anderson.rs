@@ -15,11 +15,11 @@
 //! The history restarts when the least-squares problem is ill-conditioned or ‖f‖ grows by more
 //! than `restart_factor` over its best value (a safeguard for non-monotone couplings).
 
-use super::gmres::dot;
 use super::response::{non_finite, relax, Responses};
 use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
+use crate::linalg::vector::dot;
 use crate::problem::Problem;
 use crate::scheme::{self, generator, HjbSettings};
 use nalgebra::{DMatrix, DVector};
@@ -50,6 +50,7 @@ impl Default for AndersonSettings {
 }
 
 impl AndersonSettings {
+    /// Checks mixing and relaxation in (0, 1] and restart_factor > 1, naming the offending key.
     pub fn validate(&self) -> Result<()> {
         if !(self.mixing > 0.0 && self.mixing <= 1.0) {
             return Err(Error::invalid(
@@ -90,6 +91,7 @@ pub struct Anderson {
 }
 
 impl Anderson {
+    /// An Anderson solver for `problem`; fails on invalid settings.
     pub fn new(problem: &Problem, settings: AndersonSettings, hjb: HjbSettings) -> Result<Self> {
         settings.validate()?;
         Ok(Anderson {

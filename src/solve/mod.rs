@@ -9,8 +9,6 @@
 pub mod anderson;
 pub mod combinators;
 pub mod driver;
-pub mod gmres;
-pub mod multigrid;
 pub mod newton;
 pub mod picard;
 pub(crate) mod response;

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Two ways to solve J d = r:
-//! - [`DirectLu`]: faer's sparse LU of the assembled J, in a chosen unknown ordering, with the
-//!   symbolic analysis computed once and reused by every Newton step (the pattern is fixed).
+//! - [`DirectLu`]: the assembly of J (its entries, the unknown ordering, the log-m scaling)
+//!   into [`crate::linalg::SparseLu`], whose symbolic analysis is computed once and reused by
+//!   every Newton step (the pattern is fixed).
 //!   The space-time matrix of a 1D problem is a 2D-grid matrix, whose LU fill grows like
 //!   (Nx·Nt)^1.5: practical up to a few 10⁵ unknowns.
 //! - [`Krylov`]: GMRES preconditioned by the block upper-triangular P = [A B; 0 D], applied as
@@ -21,23 +22,20 @@
 //!   I - CA⁻¹BD⁻¹, whose non-trivial part is the linearised best-response map (one Picard
 //!   iteration): a compact, smoothing operator, so the iteration count does not grow with the
 //!   grid. With exact step solves ([`StepSolver`], refactorised every Newton step) GMRES runs
-//!   on that Schur complement directly; with multigrid step solves ([`StepMultigrid`], one
+//!   on that Schur complement directly; with multigrid step solves ([`Multigrid`], one
 //!   V-cycle each: cheap to set up, no fill) it runs on the whole system with the exact
 //!   Jacobian product. See docs/newton.md for the measured counts.
 
-use super::gmres::{Gmres, GmresInfo, GmresParams};
-use super::multigrid::StepMultigrid;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::linalg::{
+    FivePoint, FnOperator, Gmres, GmresInfo, GmresParams, Identity, Lattice, Multigrid, SparseLu,
+    SparseLuParams,
+};
 use crate::problem::Problem;
 use crate::scheme::jacobian::{Layout, Linearization};
-use crate::scheme::{LinearSolver, StepSolver};
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::sparse::linalg::lu::{
-    factorize_symbolic_lu, LuRef, LuSymbolicParams, NumericLu, SymbolicLu,
-};
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut, Par};
+use crate::scheme::step_solver::step_matrix;
+use crate::scheme::{StepSolver, StepSolverKind};
 use rayon::prelude::*;
 
 /// Order of the unknowns handed to the sparse LU (faer then applies its COLAMD column ordering
@@ -90,87 +88,35 @@ impl Ordering {
     }
 }
 
-/// Sparse LU of the assembled Jacobian; symbolic analysis once, numeric per Newton step.
+/// The assembled Jacobian's sparse LU; symbolic analysis once, numeric per Newton step.
+#[derive(Debug)]
 pub struct DirectLu {
-    perm: Vec<usize>,
-    col_ptr: Vec<usize>,
-    row_idx: Vec<usize>,
-    /// Value slot of every entry in [`Linearization::for_each_entry`]'s structural order.
-    slot: Vec<usize>,
-    values: Vec<f64>,
-    symbolic: SymbolicLu<usize>,
-    numeric: NumericLu<usize, f64>,
-    mem: MemBuffer,
-    work: Vec<f64>,
-    /// Scaling of the last factorisation (empty: none).
-    weights: Vec<f64>,
-    par: Par,
-}
-
-impl std::fmt::Debug for DirectLu {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DirectLu")
-            .field("n", &self.perm.len())
-            .field("nnz", &self.values.len())
-            .finish_non_exhaustive()
-    }
+    lu: SparseLu,
+    /// Row and column scaling of Newton in log m (see [`DirectLu::factor`]).
+    scaling: [Vec<f64>; 2],
 }
 
 impl DirectLu {
     /// Pattern, permutation and symbolic factorisation for the Jacobians of `lin`'s problem.
     pub fn new(grid: &Grid, lin: &Linearization, ordering: Ordering) -> Result<Self> {
         let l = lin.layout;
-        let n = l.len();
-        let perm = ordering.permutation(&l);
-        // Collect the structural entries, then build the CSC pattern with duplicates merged.
         let mut entries: Vec<(usize, usize)> = Vec::new();
-        lin.for_each_entry(grid, true, |r, c, _| entries.push((perm[c], perm[r])));
-        let mut order: Vec<usize> = (0..entries.len()).collect();
-        order.sort_unstable_by_key(|&e| entries[e]);
-        let mut col_ptr = vec![0usize; n + 1];
-        let mut row_idx = Vec::with_capacity(entries.len());
-        let mut slot = vec![0usize; entries.len()];
-        let mut last = (usize::MAX, usize::MAX);
-        for &e in &order {
-            let (c, r) = entries[e];
-            if (c, r) != last {
-                row_idx.push(r);
-                col_ptr[c + 1] += 1;
-                last = (c, r);
-            }
-            slot[e] = row_idx.len() - 1;
-        }
-        for c in 0..n {
-            col_ptr[c + 1] += col_ptr[c];
-        }
-        drop(entries);
-        let sym = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
-        let symbolic = factorize_symbolic_lu(sym, LuSymbolicParams::default())
-            .map_err(|e| Error::LinearSolve(format!("symbolic LU of the Jacobian: {e:?}")))?;
-        let par = Par::rayon(0);
-        let req = StackReq::any_of(&[
-            symbolic.factorize_numeric_lu_scratch::<f64>(par, Default::default()),
-            symbolic.solve_in_place_scratch::<f64>(1, par),
-        ]);
-        let nnz = row_idx.len();
+        lin.for_each_entry(grid, true, |r, c, _| entries.push((r, c)));
+        let perm = (ordering != Ordering::Blocked).then(|| ordering.permutation(&l));
+        let params = SparseLuParams {
+            parallel: true,
+            force_supernodal: false,
+        };
+        let lu = SparseLu::new(l.len(), &entries, perm, params)?;
         Ok(DirectLu {
-            perm,
-            col_ptr,
-            row_idx,
-            slot,
-            values: vec![0.0; nnz],
-            symbolic,
-            numeric: NumericLu::new(),
-            mem: MemBuffer::new(req),
-            work: vec![0.0; n],
-            weights: Vec::new(),
-            par,
+            lu,
+            scaling: [Vec::new(), Vec::new()],
         })
     }
 
     /// Number of stored entries of the assembled J.
     pub fn nnz(&self) -> usize {
-        self.values.len()
+        self.lu.nnz()
     }
 
     /// Assembles J's values and factorises them; with `weights` (one per m-unknown), the
@@ -183,69 +129,31 @@ impl DirectLu {
         lin: &Linearization,
         weights: Option<&[f64]>,
     ) -> Result<()> {
-        self.values.fill(0.0);
-        let mut e = 0;
-        let (values, slot) = (&mut self.values, &self.slot);
-        let half = lin.layout.half();
-        match weights {
-            None => lin.for_each_entry(grid, true, |_, _, v| {
-                values[slot[e]] += v;
-                e += 1;
-            }),
-            Some(w) => lin.for_each_entry(grid, true, |r, c, v| {
-                let rs = if r >= half { 1.0 / w[r - half] } else { 1.0 };
-                let cs = if c >= half { w[c - half] } else { 1.0 };
-                values[slot[e]] += v * rs * cs;
-                e += 1;
-            }),
+        let scaling = weights.map(|w| {
+            let [rows, cols] = &mut self.scaling;
+            let half = lin.layout.half();
+            rows.clear();
+            rows.resize(half, 1.0);
+            rows.extend(w.iter().map(|w| 1.0 / w));
+            cols.clear();
+            cols.resize(half, 1.0);
+            cols.extend_from_slice(w);
+            (&rows[..], &cols[..])
+        });
+        {
+            let mut asm = self.lu.assembler(scaling);
+            lin.for_each_entry(grid, true, |r, c, v| asm.add(r, c, v));
         }
-        self.weights.clear();
-        if let Some(w) = weights {
-            self.weights.extend_from_slice(w);
-        }
-        let n = self.perm.len();
-        let sym = SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx);
-        let mat = SparseColMatRef::new(sym, &self.values);
-        self.symbolic
-            .factorize_numeric_lu(
-                &mut self.numeric,
-                mat,
-                self.par,
-                MemStack::new(&mut self.mem),
-                Default::default(),
-            )
-            .map_err(|e| Error::LinearSolve(format!("numeric LU of the Jacobian: {e:?}")))?;
-        Ok(())
+        self.lu.factor()
     }
 
     /// Solves J x = b (b in, x out, in the [`Layout`] order).
     pub fn solve(&mut self, b: &mut [f64]) -> Result<()> {
-        let half = b.len() / 2;
-        if !self.weights.is_empty() {
-            b[half..]
-                .iter_mut()
-                .zip(&self.weights)
-                .for_each(|(v, w)| *v /= w);
-        }
-        for (i, &p) in self.perm.iter().enumerate() {
-            self.work[p] = b[i];
-        }
-        let lu = LuRef::new_unchecked(&self.symbolic, &self.numeric);
-        let n = self.perm.len();
-        let rhs = MatMut::from_column_major_slice_mut(&mut self.work, n, 1);
-        lu.solve_in_place_with_conj(Conj::No, rhs, self.par, MemStack::new(&mut self.mem));
-        for (i, &p) in self.perm.iter().enumerate() {
-            b[i] = self.work[p];
-        }
-        if !self.weights.is_empty() {
-            b[half..]
-                .iter_mut()
-                .zip(&self.weights)
-                .for_each(|(v, w)| *v *= w);
-        }
+        self.lu.solve(b);
         if b.iter().any(|v| !v.is_finite()) {
-            return Err(Error::LinearSolve(
-                "non-finite Newton step from the LU of the Jacobian (singular?)".into(),
+            return Err(Error::linear_solve(
+                "sparse LU",
+                "non-finite Newton step from the LU of the Jacobian (singular?)",
             ));
         }
         Ok(())
@@ -262,22 +170,18 @@ pub enum Preconditioner {
     /// Exact solves ([`StepSolver`], refactorised at every Newton step); GMRES then runs on the
     /// Schur complement (half the vector length, no products with A and D).
     Exact,
-    /// One multigrid V-cycle per step solve ([`StepMultigrid`]); GMRES then runs on the whole
+    /// One multigrid V-cycle per step solve ([`Multigrid`]); GMRES then runs on the whole
     /// system with the exact Jacobian product, so the Newton step stays exact.
     Multigrid,
 }
 
 /// An (approximate) solver of (I - ΔtQ_n) x = b and its transpose for one time step.
 trait StepInverse: Send {
-    fn refresh(&mut self, grid: &Grid, gen: &crate::scheme::Generator, dt: f64) -> Result<()>;
     /// x ← (I - ΔtQ)⁻¹ x, or the transpose.
     fn solve_step(&mut self, x: &mut [f64], dt: f64, transpose: bool) -> Result<()>;
 }
 
 impl StepInverse for StepSolver {
-    fn refresh(&mut self, grid: &Grid, gen: &crate::scheme::Generator, dt: f64) -> Result<()> {
-        self.factor(grid, gen, 1.0 / dt)
-    }
     fn solve_step(&mut self, x: &mut [f64], dt: f64, transpose: bool) -> Result<()> {
         // I - ΔtQ = Δt (I/Δt - Q).
         let inv_dt = 1.0 / dt;
@@ -290,11 +194,7 @@ impl StepInverse for StepSolver {
     }
 }
 
-impl StepInverse for StepMultigrid {
-    fn refresh(&mut self, grid: &Grid, gen: &crate::scheme::Generator, dt: f64) -> Result<()> {
-        self.setup(grid, gen, dt);
-        Ok(())
-    }
+impl StepInverse for Multigrid {
     fn solve_step(&mut self, x: &mut [f64], _dt: f64, transpose: bool) -> Result<()> {
         self.solve_in_place(x, transpose);
         Ok(())
@@ -304,7 +204,12 @@ impl StepInverse for StepMultigrid {
 #[derive(Debug)]
 enum Inverses {
     Exact(Vec<Vec<StepSolver>>),
-    Multigrid(Vec<Vec<StepMultigrid>>),
+    /// The hierarchies per population and step, and one matrix buffer per population: the
+    /// adapter from the generators to the coefficients I - ΔtQ_n multigrid takes.
+    Multigrid {
+        steps: Vec<Vec<Multigrid>>,
+        matrix: Vec<FivePoint>,
+    },
 }
 
 /// Newton-Krylov linear solver (see the module documentation).
@@ -312,6 +217,7 @@ enum Inverses {
 pub struct Krylov {
     inverses: Inverses,
     gmres: Gmres,
+    /// GMRES restart, cap and tolerances.
     pub params: GmresParams,
     /// Work vectors: half length (K·Nt·N) for the Schur form, full length for the full form.
     work: [Vec<f64>; 3],
@@ -323,7 +229,7 @@ impl Krylov {
         problem: &Problem,
         params: GmresParams,
         preconditioner: Preconditioner,
-        step_solver: LinearSolver,
+        step_solver: StepSolverKind,
     ) -> Result<Self> {
         let grid = &problem.grid();
         let multigrid = match preconditioner {
@@ -332,8 +238,12 @@ impl Krylov {
         };
         let (kk, nt) = (problem.k(), problem.time().nt);
         let inverses = if multigrid {
-            let proto = StepMultigrid::new(grid);
-            Inverses::Multigrid(vec![vec![proto; nt]; kk])
+            let lat = Lattice::from_grid(grid)?;
+            let proto = Multigrid::new(&lat);
+            Inverses::Multigrid {
+                steps: vec![vec![proto; nt]; kk],
+                matrix: vec![FivePoint::zeros(lat); kk],
+            }
         } else {
             Inverses::Exact(
                 (0..kk)
@@ -361,14 +271,32 @@ impl Krylov {
 
     /// Whether the preconditioner uses multigrid (approximate) step solves.
     pub fn is_multigrid(&self) -> bool {
-        matches!(self.inverses, Inverses::Multigrid(_))
+        matches!(self.inverses, Inverses::Multigrid { .. })
     }
 
     /// Factorises (or sets up multigrid for) the per-step matrices I - ΔtQ_n of `lin`.
     pub fn refresh(&mut self, grid: &Grid, lin: &Linearization) -> Result<()> {
+        let dt = lin.dt;
         match &mut self.inverses {
-            Inverses::Exact(s) => refresh_all(grid, lin, s),
-            Inverses::Multigrid(s) => refresh_all(grid, lin, s),
+            Inverses::Exact(steps) => steps.par_iter_mut().enumerate().try_for_each(|(k, sk)| {
+                sk.iter_mut().enumerate().try_for_each(|(n, s)| {
+                    s.factor(grid, lin.generator(k, n), 1.0 / dt)
+                        .map_err(|e| e.at_level(k, n))
+                })
+            }),
+            Inverses::Multigrid { steps, matrix } => {
+                steps
+                    .par_iter_mut()
+                    .zip(matrix.par_iter_mut())
+                    .enumerate()
+                    .for_each(|(k, (sk, mk))| {
+                        for (n, s) in sk.iter_mut().enumerate() {
+                            step_matrix(grid, lin.generator(k, n), 1.0, dt, mk);
+                            s.setup(mk);
+                        }
+                    });
+                Ok(())
+            }
         }
     }
 
@@ -390,80 +318,70 @@ impl Krylov {
             abs_tol,
             ..self.params
         };
+        let (gmres, work) = (&mut self.gmres, &mut self.work);
         match &mut self.inverses {
-            Inverses::Exact(steps) => solve_schur(
+            Inverses::Exact(steps) => System {
                 grid,
                 lin,
                 steps,
-                &mut self.gmres,
-                &mut self.work,
-                f,
-                d,
-                &params,
                 weights,
-            ),
-            Inverses::Multigrid(steps) => solve_full(
+                gmres,
+                work,
+                params,
+            }
+            .solve_schur(f, d),
+            Inverses::Multigrid { steps, .. } => System {
                 grid,
                 lin,
                 steps,
-                &mut self.gmres,
-                &mut self.work,
-                f,
-                d,
-                &params,
                 weights,
-            ),
+                gmres,
+                work,
+                params,
+            }
+            .solve_full(f, d),
         }
     }
 }
 
-fn refresh_all<S: StepInverse>(
-    grid: &Grid,
-    lin: &Linearization,
-    steps: &mut [Vec<S>],
-) -> Result<()> {
-    steps.par_iter_mut().enumerate().try_for_each(|(k, sk)| {
-        sk.iter_mut()
-            .enumerate()
-            .try_for_each(|(n, s)| s.refresh(grid, lin.generator(k, n), lin.dt))
-    })
+/// One Newton step's linear system: the Jacobian, the per-step inverses of its diagonal
+/// blocks, the log-m scaling (one weight per m-unknown), and GMRES with its settings and work
+/// vectors.
+struct System<'a, S> {
+    grid: &'a Grid,
+    lin: &'a Linearization,
+    steps: &'a mut [Vec<S>],
+    weights: Option<&'a [f64]>,
+    gmres: &'a mut Gmres,
+    work: &'a mut [Vec<f64>; 3],
+    params: GmresParams,
 }
 
-/// GMRES on the Schur complement, with exact step solves.
-///
-/// With the HJB block A inverted exactly by backward sweeps, d_u = -A⁻¹(F_H + B d_m) and d_m
-/// solves the Schur system (D - CA⁻¹B) d_m = -F_F + CA⁻¹F_H, which GMRES solves right-
-/// preconditioned by D⁻¹ (forward sweeps): the operator is I - CA⁻¹BD⁻¹ and its residual is
-/// exactly the residual of the FP rows of J d = -F (the HJB rows hold exactly).
-#[allow(clippy::too_many_arguments)]
-fn solve_schur<S: StepInverse>(
-    grid: &Grid,
-    lin: &Linearization,
-    steps: &mut [Vec<S>],
-    gmres: &mut Gmres,
-    work: &mut [Vec<f64>; 3],
-    f: &[f64],
-    d: &mut [f64],
-    params: &GmresParams,
-    weights: Option<&[f64]>,
-) -> Result<GmresInfo> {
-    let half = lin.layout.half();
-    let (fu, fm) = f.split_at(half);
-    let (du, dm) = d.split_at_mut(half);
-    let [rhs, w1, w2] = work;
-    // rhs = -F_F + C A⁻¹ F_H.
-    sweep_backward(lin, steps, fu, w1)?;
-    rhs.iter_mut().zip(fm).for_each(|(a, b)| *a = -b);
-    transport_product(grid, lin, w1, rhs);
-    dm.fill(0.0);
-    // With weights W the unknown is ẑ = W⁻¹z and the equations are divided by W:
-    // W⁻¹(I - CA⁻¹BD⁻¹)W ẑ = W⁻¹ rhs. For a log coupling B ~ κW⁻¹ and the scaled operator stays
-    // bounded where m is tiny, while the unscaled one has entries ~ κ/m.
-    if let Some(w) = weights {
-        rhs.iter_mut().zip(w).for_each(|(r, w)| *r /= w);
-    }
-    let info = gmres.solve(
-        &mut |y, out| {
+impl<S: StepInverse> System<'_, S> {
+    /// GMRES on the Schur complement, with exact step solves.
+    ///
+    /// With the HJB block A inverted exactly by backward sweeps, d_u = -A⁻¹(F_H + B d_m) and
+    /// d_m solves the Schur system (D - CA⁻¹B) d_m = -F_F + CA⁻¹F_H, which GMRES solves right-
+    /// preconditioned by D⁻¹ (forward sweeps): the operator is I - CA⁻¹BD⁻¹ and its residual
+    /// is exactly the residual of the FP rows of J d = -F (the HJB rows hold exactly).
+    fn solve_schur(self, f: &[f64], d: &mut [f64]) -> Result<GmresInfo> {
+        let (grid, lin, steps, weights) = (self.grid, self.lin, self.steps, self.weights);
+        let half = lin.layout.half();
+        let (fu, fm) = f.split_at(half);
+        let (du, dm) = d.split_at_mut(half);
+        let [rhs, w1, w2] = self.work;
+        // rhs = -F_F + C A⁻¹ F_H.
+        sweep_backward(lin, steps, fu, w1)?;
+        rhs.iter_mut().zip(fm).for_each(|(a, b)| *a = -b);
+        transport_product(grid, lin, w1, rhs);
+        dm.fill(0.0);
+        // With weights W the unknown is ẑ = W⁻¹z and the equations are divided by W:
+        // W⁻¹(I - CA⁻¹BD⁻¹)W ẑ = W⁻¹ rhs. For a log coupling B ~ κW⁻¹ and the scaled operator
+        // stays bounded where m is tiny, while the unscaled one has entries ~ κ/m.
+        if let Some(w) = weights {
+            rhs.iter_mut().zip(w).for_each(|(r, w)| *r /= w);
+        }
+        let mut schur = FnOperator::new(half, |y: &[f64], out: &mut [f64]| {
             // out = y - C A⁻¹ B D⁻¹ y (in the scaled form, W⁻¹(Wŷ - C A⁻¹ B D⁻¹ Wŷ)).
             match weights {
                 Some(w) => {
@@ -490,53 +408,38 @@ fn solve_schur<S: StepInverse>(
                     .for_each(|(o, (y, t))| *o = y - t),
             }
             Ok(())
-        },
-        &mut |r, z| {
-            z.copy_from_slice(r);
-            Ok(())
-        },
-        rhs,
-        dm,
-        params,
-    )?;
-    // d_m = D⁻¹ z; d_u = -A⁻¹(F_H + B d_m).
-    if let Some(w) = weights {
-        dm.iter_mut().zip(w).for_each(|(z, w)| *z *= w);
+        });
+        let info = self
+            .gmres
+            .solve(&mut schur, &mut Identity(half), rhs, dm, &self.params)?;
+        // d_m = D⁻¹ z; d_u = -A⁻¹(F_H + B d_m).
+        if let Some(w) = weights {
+            dm.iter_mut().zip(w).for_each(|(z, w)| *z *= w);
+        }
+        sweep_forward(lin, steps, dm, w1)?;
+        dm.copy_from_slice(w1);
+        w2.copy_from_slice(fu);
+        coupling_product(lin, dm, w2);
+        sweep_backward(lin, steps, w2, du)?;
+        du.iter_mut().for_each(|v| *v = -*v);
+        Ok(info)
     }
-    sweep_forward(lin, steps, dm, w1)?;
-    dm.copy_from_slice(w1);
-    w2.copy_from_slice(fu);
-    coupling_product(lin, dm, w2);
-    sweep_backward(lin, steps, w2, du)?;
-    du.iter_mut().for_each(|v| *v = -*v);
-    Ok(info)
-}
 
-/// GMRES on the whole system J d = -F with the exact Jacobian product, right-preconditioned by
-/// P = [A B; 0 D] with approximate step solves: z_m ≈ D⁻¹ r_m, z_u ≈ A⁻¹(r_u - B z_m).
-#[allow(clippy::too_many_arguments)]
-fn solve_full<S: StepInverse>(
-    grid: &Grid,
-    lin: &Linearization,
-    steps: &mut [Vec<S>],
-    gmres: &mut Gmres,
-    work: &mut [Vec<f64>; 3],
-    f: &[f64],
-    d: &mut [f64],
-    params: &GmresParams,
-    weights: Option<&[f64]>,
-) -> Result<GmresInfo> {
-    let half = lin.layout.half();
-    let [rhs, t1, t2] = work;
-    rhs.iter_mut().zip(f).for_each(|(r, f)| *r = -f);
-    // Scaled form with W_r = diag(1, W⁻¹) on the rows, W_c = diag(1, W) on the unknowns:
-    // (W_r J W_c) ŷ = W_r rhs, preconditioned by W_c⁻¹ P⁻¹ W_r⁻¹.
-    if let Some(w) = weights {
-        rhs[half..].iter_mut().zip(w).for_each(|(r, w)| *r /= w);
-    }
-    d.fill(0.0);
-    let info = gmres.solve(
-        &mut |v, y| {
+    /// GMRES on the whole system J d = -F with the exact Jacobian product, right-
+    /// preconditioned by P = [A B; 0 D] with approximate step solves: z_m ≈ D⁻¹ r_m,
+    /// z_u ≈ A⁻¹(r_u - B z_m).
+    fn solve_full(self, f: &[f64], d: &mut [f64]) -> Result<GmresInfo> {
+        let (grid, lin, steps, weights) = (self.grid, self.lin, self.steps, self.weights);
+        let half = lin.layout.half();
+        let [rhs, t1, t2] = self.work;
+        rhs.iter_mut().zip(f).for_each(|(r, f)| *r = -f);
+        // Scaled form with W_r = diag(1, W⁻¹) on the rows, W_c = diag(1, W) on the unknowns:
+        // (W_r J W_c) ŷ = W_r rhs, preconditioned by W_c⁻¹ P⁻¹ W_r⁻¹.
+        if let Some(w) = weights {
+            rhs[half..].iter_mut().zip(w).for_each(|(r, w)| *r /= w);
+        }
+        d.fill(0.0);
+        let mut jacobian = FnOperator::new(2 * half, |v: &[f64], y: &mut [f64]| {
             match weights {
                 Some(w) => {
                     t1[..half].copy_from_slice(&v[..half]);
@@ -550,8 +453,8 @@ fn solve_full<S: StepInverse>(
                 None => lin.apply(grid, v, y),
             }
             Ok(())
-        },
-        &mut |r, z| {
+        });
+        let mut block_sweeps = FnOperator::new(2 * half, |r: &[f64], z: &mut [f64]| {
             let (zu, zm) = z.split_at_mut(half);
             let (ru, rm) = r.split_at(half);
             match weights {
@@ -575,15 +478,15 @@ fn solve_full<S: StepInverse>(
                 zm.iter_mut().zip(w).for_each(|(z, w)| *z /= w);
             }
             Ok(())
-        },
-        rhs,
-        d,
-        params,
-    )?;
-    if let Some(w) = weights {
-        d[half..].iter_mut().zip(w).for_each(|(d, w)| *d *= w);
+        });
+        let info = self
+            .gmres
+            .solve(&mut jacobian, &mut block_sweeps, rhs, d, &self.params)?;
+        if let Some(w) = weights {
+            d[half..].iter_mut().zip(w).for_each(|(d, w)| *d *= w);
+        }
+        Ok(info)
     }
-    Ok(info)
 }
 
 /// Solves D z = r (m-part): (I - ΔtQ_nᵀ) z^n - z^{n-1} = r^n forward in time; parallel over

@@ -6,6 +6,7 @@ use super::StepStats;
 /// Stopping rule of the outer iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stopping {
+    /// Iteration cap (counted over resumed runs).
     pub max_iterations: usize,
     /// Converged needs max_k ‖Δu‖∞ ≤ tol_u …
     pub tol_u: f64,

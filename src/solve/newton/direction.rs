@@ -5,11 +5,12 @@
 //! of the assembled Jacobian ([`DirectLu`]; by default only when GMRES fails on a 1D system of
 //! moderate size). With a density scaling W (Newton in log m), both solve the scaled system.
 
-use super::{LinearSolver, NewtonSettings};
+use super::{NewtonSettings, NewtonSolverKind};
 use crate::error::{Error, Result};
+use crate::linalg::vector::dot;
+use crate::linalg::GmresParams;
 use crate::problem::Problem;
 use crate::scheme::{Layout, Linearization};
-use crate::solve::gmres::{dot, GmresParams};
 use crate::solve::spacetime::{DirectLu, Krylov};
 
 /// The linear solvers of one run (each built when first needed).
@@ -37,10 +38,10 @@ impl Direction {
     pub fn new(
         problem: &Problem,
         settings: &NewtonSettings,
-        step_solver: crate::scheme::LinearSolver,
+        step_solver: crate::scheme::StepSolverKind,
     ) -> Result<Self> {
         let layout = Layout::new(problem);
-        let direct_first = settings.linear_solver == LinearSolver::Direct;
+        let direct_first = settings.linear_solver == NewtonSolverKind::Direct;
         Ok(Direction {
             krylov: if direct_first {
                 None
@@ -58,7 +59,7 @@ impl Direction {
                 )?))
             },
             direct: None,
-            direct_fallback: settings.linear_solver == LinearSolver::Auto
+            direct_fallback: settings.linear_solver == NewtonSolverKind::Auto
                 && problem.grid().dim() == 1
                 && layout.len() <= settings.direct_max_unknowns,
         })
@@ -119,9 +120,13 @@ impl Direction {
             return Ok(info.iterations + n);
         }
         if !finite {
-            return Err(Error::LinearSolve(
-                "GMRES produced a non-finite Newton step".into(),
-            ));
+            return Err(Error::LinearSolve {
+                solver: "GMRES",
+                population: None,
+                step: None,
+                residual: info.residual,
+                detail: "non-finite Newton step".into(),
+            });
         }
         Ok(info.iterations)
     }

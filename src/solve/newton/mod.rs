@@ -47,7 +47,7 @@ pub const SINGULAR_WARM_START: usize = 3;
 /// How the Newton step's linear system is solved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum LinearSolver {
+pub enum NewtonSolverKind {
     /// GMRES; when it does not converge on a 1D system of at most `direct_max_unknowns`
     /// unknowns, that step is redone with the direct LU.
     Auto,
@@ -85,8 +85,9 @@ pub enum DensityUpdate {
 /// Parameters of Newton's method.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonSettings {
-    pub linear_solver: LinearSolver,
-    /// [`LinearSolver::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
+    /// Newton's own linear solver: GMRES, the direct LU, or GMRES with the LU as fallback.
+    pub linear_solver: NewtonSolverKind,
+    /// [`NewtonSolverKind::Auto`] falls back to the direct LU when GMRES fails, in 1D up to this
     /// many unknowns (2·K·Nt·N). The direct LU is exact but 10-50× slower than GMRES on these
     /// systems (docs/newton.md), hence not the default.
     pub direct_max_unknowns: usize,
@@ -96,9 +97,11 @@ pub struct NewtonSettings {
     pub preconditioner: Preconditioner,
     /// GMRES basis size and iteration cap per Newton step.
     pub gmres_restart: usize,
+    /// Cap on the GMRES iterations of one Newton step.
     pub gmres_max_iterations: usize,
     /// Bounds of the forcing term η_k (relative GMRES tolerance).
     pub forcing_min: f64,
+    /// Upper bound of the forcing term.
     pub forcing_max: f64,
     /// Line search: halvings of α before the step counts as failed.
     pub max_halvings: usize,
@@ -114,11 +117,13 @@ pub struct NewtonSettings {
     pub warm_relaxation: f64,
     /// Relaxation θ of the fallback Picard iterations.
     pub picard_relaxation: f64,
+    /// What to do when the line search fails.
     pub fallback: Fallback,
     /// Picard iterations of one Picard fallback.
     pub fallback_iterations: usize,
     /// Residual (of the scaled problem) at which a continuation stage counts as solved.
     pub continuation_tol: f64,
+    /// How m is updated along the Newton direction.
     pub density_update: DensityUpdate,
     /// The residual the run aims at (the stopping tolerance, set by
     /// [`super::SolverSettings::build`]): GMRES stops once ‖J d + F‖₂ ≤ target/100, since
@@ -129,7 +134,7 @@ pub struct NewtonSettings {
 impl Default for NewtonSettings {
     fn default() -> Self {
         NewtonSettings {
-            linear_solver: LinearSolver::Auto,
+            linear_solver: NewtonSolverKind::Auto,
             direct_max_unknowns: 100_000,
             ordering: Ordering::TimeInterleaved,
             preconditioner: Preconditioner::Auto,
@@ -410,7 +415,7 @@ impl Method for Newton {
                 .solve(problem, &self.settings, &rhs, &mut self.dx)
             {
                 Ok(n) => (n, true),
-                Err(Error::LinearSolve(_)) => (0, false),
+                Err(Error::LinearSolve { .. }) => (0, false),
                 Err(e) => return Err(e),
             };
         let mut trial = self.trial.take().unwrap_or_else(|| iterate.clone());

@@ -3,10 +3,12 @@
 //! Modified Gram-Schmidt with one re-orthogonalisation pass when cancellation is detected,
 //! Givens rotations for the small least-squares problem. faer 0.24 has no GMRES.
 //!
-//! Vectors are long (10⁶-10⁷ entries), so the vector kernels run in parallel chunks.
+//! Vectors are long (10⁶-10⁷ entries): the vector kernels of [`crate::linalg::vector`] run in
+//! parallel chunks.
 
 use crate::error::Result;
-use rayon::prelude::*;
+use crate::linalg::vector::{axpy, divide_into, norm, project_out, scale};
+use crate::linalg::LinearOperator;
 
 /// Stopping rule and size of one GMRES solve.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,22 +19,22 @@ pub struct GmresParams {
     pub max_iterations: usize,
     /// Stop when ‖r‖ ≤ max(rel_tol·‖b‖, abs_tol).
     pub rel_tol: f64,
+    /// Absolute floor of the stopping test.
     pub abs_tol: f64,
 }
 
 /// What a solve did.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct GmresInfo {
+    /// Iterations (matrix-vector products) done, over all restarts.
     pub iterations: usize,
     /// ‖b‖₂.
     pub initial: f64,
     /// Final residual estimate ‖b - A x‖₂ (recomputed exactly at every restart).
     pub residual: f64,
+    /// Whether the stopping test was met.
     pub converged: bool,
 }
-
-/// A linear map y = L x given as a closure (x, y); errors abort the solve.
-pub type LinearMap<'a> = dyn FnMut(&[f64], &mut [f64]) -> Result<()> + 'a;
 
 /// Workspace of GMRES (the basis is kept between solves).
 #[derive(Debug, Default)]
@@ -42,86 +44,28 @@ pub struct Gmres {
     z: Vec<f64>,
 }
 
-const CHUNK: usize = 1 << 15;
-
-/// Σ a_i b_i, in parallel chunks for long vectors.
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    if a.len() < 4 * CHUNK {
-        return a.iter().zip(b).map(|(x, y)| x * y).sum();
-    }
-    a.par_chunks(CHUNK)
-        .zip(b.par_chunks(CHUNK))
-        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
-        .sum()
-}
-
-/// y += alpha x.
-pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
-    if x.len() < 4 * CHUNK {
-        y.iter_mut().zip(x).for_each(|(b, a)| *b += alpha * a);
-        return;
-    }
-    y.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(b, a)| *b += alpha * a));
-}
-
-/// h_i = <w, v_i> for every basis vector, then w -= Σ h_i v_i; chunk by chunk, so each vector
-/// is read from memory twice in all.
-fn project_out(basis: &[Vec<f64>], w: &mut [f64]) -> Vec<f64> {
-    let nb = basis.len();
-    let h: Vec<f64> = (0..w.len().div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let r = c * CHUNK..((c + 1) * CHUNK).min(w.len());
-            let wc = &w[r.clone()];
-            basis
-                .iter()
-                .map(|v| v[r.clone()].iter().zip(wc).map(|(a, b)| a * b).sum::<f64>())
-                .collect::<Vec<f64>>()
-        })
-        .reduce(
-            || vec![0.0; nb],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
-    w.par_chunks_mut(CHUNK).enumerate().for_each(|(c, wc)| {
-        let off = c * CHUNK;
-        for (v, hi) in basis.iter().zip(&h) {
-            let vc = &v[off..off + wc.len()];
-            wc.iter_mut().zip(vc).for_each(|(a, b)| *a -= hi * b);
-        }
-    });
-    h
-}
-
-fn scale(alpha: f64, x: &mut [f64]) {
-    x.par_chunks_mut(CHUNK)
-        .for_each(|c| c.iter_mut().for_each(|v| *v *= alpha));
-}
-
-fn norm(x: &[f64]) -> f64 {
-    dot(x, x).sqrt()
-}
-
 impl Gmres {
+    /// A solver with empty workspace (it grows to the first system).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Solves A x = b from the initial guess in `x`. `op(v, y)` computes y = A v, `prec(r, z)`
-    /// computes z = M⁻¹ r (both must be linear and fixed during the solve). Returns the
-    /// statistics; non-convergence within the cap is reported, not an error.
-    pub fn solve(
+    /// Solves A x = b from the initial guess in `x`, right-preconditioned by `prec`, which
+    /// applies M⁻¹ (both must be linear and fixed during the solve: no flexible variant).
+    /// Returns the statistics; non-convergence within the cap is reported, not an error;
+    /// errors come only from the operators.
+    pub fn solve<A, M>(
         &mut self,
-        op: &mut LinearMap<'_>,
-        prec: &mut LinearMap<'_>,
+        op: &mut A,
+        prec: &mut M,
         b: &[f64],
         x: &mut [f64],
         params: &GmresParams,
-    ) -> Result<GmresInfo> {
+    ) -> Result<GmresInfo>
+    where
+        A: LinearOperator + ?Sized,
+        M: LinearOperator + ?Sized,
+    {
         let n = b.len();
         let m = params.restart.max(1);
         // Basis vectors are allocated on first use: most solves need far fewer than `restart`.
@@ -146,7 +90,7 @@ impl Gmres {
             if x.iter().all(|v| *v == 0.0) {
                 r.copy_from_slice(b);
             } else {
-                op(x, &mut self.w)?;
+                op.apply(x, &mut self.w)?;
                 r.iter_mut()
                     .zip(b.iter().zip(&self.w))
                     .for_each(|(r, (b, w))| *r = b - w);
@@ -169,8 +113,8 @@ impl Gmres {
                     break;
                 }
                 info.iterations += 1;
-                prec(&self.basis[j], &mut self.z)?;
-                op(&self.z, &mut self.w)?;
+                prec.apply(&self.basis[j], &mut self.z)?;
+                op.apply(&self.z, &mut self.w)?;
                 let wnorm0 = norm(&self.w);
                 let col = &mut h[j * (m + 1)..(j + 1) * (m + 1)];
                 col.fill(0.0);
@@ -194,9 +138,7 @@ impl Gmres {
                     }
                     let next = &mut self.basis[j + 1];
                     next.resize(n, 0.0);
-                    next.par_chunks_mut(CHUNK)
-                        .zip(self.w.par_chunks(CHUNK))
-                        .for_each(|(a, b)| a.iter_mut().zip(b).for_each(|(x, y)| *x = y / hn));
+                    divide_into(&self.w, hn, next);
                 }
                 // Apply the previous rotations, then a new one zeroing col[j+1].
                 for i in 0..j {
@@ -235,7 +177,7 @@ impl Gmres {
             for (i, yi) in y.iter().enumerate() {
                 axpy(*yi, &self.basis[i], &mut self.w);
             }
-            prec(&self.w, &mut self.z)?;
+            prec.apply(&self.w, &mut self.z)?;
             axpy(1.0, &self.z, x);
             if info.residual <= target && j_done < m {
                 // Converged inside the cycle: the estimate is exact up to round-off.
@@ -249,6 +191,8 @@ impl Gmres {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::testing::{dense_solve, rel_err, Lcg};
+    use crate::linalg::{FnOperator, Identity};
 
     /// A nonsymmetric tridiagonal system, with and without a Jacobi preconditioner, and with
     /// restarts: the solution satisfies A x = b.
@@ -271,32 +215,27 @@ mod tests {
         for (restart, jacobi) in [(50, false), (50, true), (5, true)] {
             let mut x = vec![0.0; n];
             let mut g = Gmres::new();
-            let info = g
-                .solve(
-                    &mut |v, y| {
-                        apply(v, y);
-                        Ok(())
-                    },
-                    &mut |r, z| {
-                        for i in 0..n {
-                            z[i] = if jacobi {
-                                r[i] / (3.0 + (i % 7) as f64)
-                            } else {
-                                r[i]
-                            };
-                        }
-                        Ok(())
-                    },
-                    &b,
-                    &mut x,
-                    &GmresParams {
-                        restart,
-                        max_iterations: 500,
-                        rel_tol: 1e-12,
-                        abs_tol: 0.0,
-                    },
-                )
-                .unwrap();
+            let mut op = FnOperator::new(n, |v: &[f64], y: &mut [f64]| {
+                apply(v, y);
+                Ok(())
+            });
+            let mut prec = FnOperator::new(n, |r: &[f64], z: &mut [f64]| {
+                for i in 0..n {
+                    z[i] = if jacobi {
+                        r[i] / (3.0 + (i % 7) as f64)
+                    } else {
+                        r[i]
+                    };
+                }
+                Ok(())
+            });
+            let params = GmresParams {
+                restart,
+                max_iterations: 500,
+                rel_tol: 1e-12,
+                abs_tol: 0.0,
+            };
+            let info = g.solve(&mut op, &mut prec, &b, &mut x, &params).unwrap();
             assert!(info.converged, "{info:?}");
             let mut ax = vec![0.0; n];
             apply(&x, &mut ax);
@@ -307,5 +246,81 @@ mod tests {
                 .fold(0.0, f64::max);
             assert!(err < 1e-9, "restart {restart}: residual {err}");
         }
+    }
+
+    /// A strongly non-normal matrix (I + 2 × shift + random upper part, ‖A‖ ≫ 1/‖A⁻¹‖): full
+    /// GMRES reaches the dense solution in at most n iterations; with a restart too short to
+    /// capture it, the cap is reported as non-convergence, with the residual reached.
+    #[test]
+    fn non_normal_matrix_full_and_restarted() {
+        for n in [3, 12] {
+            let mut rng = Lcg(n as u64);
+            let mut a = vec![0.0; n * n];
+            for i in 0..n {
+                a[i * n + i] = 1.0;
+                if i + 1 < n {
+                    a[i * n + i + 1] = 2.0;
+                }
+                for j in i + 2..n {
+                    a[i * n + j] = 0.3 * rng.next();
+                }
+            }
+            let b = rng.vector(n, -0.5);
+            let matvec = |v: &[f64], y: &mut [f64]| {
+                for i in 0..n {
+                    y[i] = (0..n).map(|j| a[i * n + j] * v[j]).sum();
+                }
+                Ok(())
+            };
+            let solve = |params: &GmresParams| {
+                let mut x = vec![0.0; n];
+                let info = Gmres::new()
+                    .solve(
+                        &mut FnOperator::new(n, matvec),
+                        &mut Identity(n),
+                        &b,
+                        &mut x,
+                        params,
+                    )
+                    .unwrap();
+                (info, x)
+            };
+            let params = GmresParams {
+                restart: n,
+                max_iterations: n + 1,
+                rel_tol: 1e-13,
+                abs_tol: 0.0,
+            };
+            let (info, x) = solve(&params);
+            assert!(info.converged && info.iterations <= n, "n {n}: {info:?}");
+            assert!(rel_err(&x, &dense_solve(n, &a, &b)) < 1e-10, "n {n}");
+            if n > 3 {
+                let (info, _) = solve(&GmresParams {
+                    restart: 2,
+                    max_iterations: 6,
+                    ..params
+                });
+                assert!(!info.converged && info.iterations == 6, "{info:?}");
+                assert!(info.residual > 1e-13 * info.initial && info.residual.is_finite());
+            }
+        }
+    }
+
+    /// An operator error aborts the solve and is returned.
+    #[test]
+    fn operator_errors_propagate() {
+        let mut op = FnOperator::new(4, |_: &[f64], _: &mut [f64]| {
+            Err(crate::Error::linear_solve("test", "refused"))
+        });
+        let params = GmresParams {
+            restart: 4,
+            max_iterations: 4,
+            rel_tol: 1e-10,
+            abs_tol: 0.0,
+        };
+        let e = Gmres::new()
+            .solve(&mut op, &mut Identity(4), &[1.0; 4], &mut [0.0; 4], &params)
+            .unwrap_err();
+        assert!(e.to_string().contains("refused"), "{e}");
     }
 }
