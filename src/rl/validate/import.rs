@@ -26,6 +26,7 @@ pub struct ImportedFile {
     pub source: Option<String>,
     /// The horizon T the policy was made for.
     pub horizon: f64,
+    /// One policy per population.
     pub policies: Vec<ImportedPolicy>,
 }
 
@@ -34,25 +35,35 @@ pub struct ImportedFile {
 pub struct ImportedPolicy {
     /// The population's name (its group in the file).
     pub population: String,
+    /// Its policy, as stored.
     pub data: Imported,
 }
 
 /// A tabular or a feedback policy, as stored (row-major).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Imported {
+    /// π^k_t(a | s) with the velocity of every action.
     Tabular {
         /// e.g. `/policies/walkers/pi`.
         dataset: String,
+        /// Its shape as stored, (N, S, A) when valid.
         shape: Vec<usize>,
+        /// Its entries, row-major.
         pi: Vec<f64>,
+        /// e.g. `/policies/walkers/velocities`.
         velocities_dataset: String,
+        /// Its shape as stored, (A,) in 1D or (A, d).
         velocities_shape: Vec<usize>,
+        /// Its entries, row-major.
         velocities: Vec<f64>,
     },
+    /// α^k(t_ℓ, x) on the problem's time levels and grid.
     Feedback {
         /// e.g. `/policies/walkers/alpha`.
         dataset: String,
+        /// Its shape as stored, (Nt+1, [Ny,] Nx, d) when valid.
         shape: Vec<usize>,
+        /// Its entries, row-major.
         alpha: Vec<f64>,
     },
 }
@@ -142,7 +153,7 @@ impl<'f> Resolved<'f> {
         settings: &Settings,
     ) -> Result<Self> {
         let t = problem.time().horizon;
-        if !((file.horizon - t).abs() <= 1e-9 * t) {
+        if (file.horizon - t).abs() > 1e-9 * t || !file.horizon.is_finite() {
             return Err(Error::invalid(
                 format!("{}: attribute horizon", file.path),
                 format!(

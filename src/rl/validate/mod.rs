@@ -17,15 +17,20 @@
 //! [`Thresholds`] turn the metrics into a pass/fail verdict (the exit code of the command).
 
 mod import;
+mod settings;
 mod spec;
+mod thresholds;
 
 pub use import::{Imported, ImportedFile, ImportedPolicy};
-pub use spec::{parse_velocities, RlSpec, VelocityOverride};
-
-use super::algorithms::{
-    run, run_to_tolerance, Algorithm, BoltzmannIteration, DampedFixedPoint, FictitiousPlay,
-    MirrorDescent, Record,
+pub use settings::{
+    AlgorithmKind, AlgorithmSettings, EquilibriumMethod, EquilibriumSettings, Settings,
+    DEFAULT_BOLTZMANN_DAMPING, DEFAULT_FIXED_POINT_DAMPING, DEFAULT_ITERATIONS, DEFAULT_LR_DT,
+    DEFAULT_TEMPERATURE_DT,
 };
+pub use spec::{parse_velocities, RlSpec, VelocityOverride};
+pub use thresholds::{Check, Thresholds};
+
+use super::algorithms::{run, run_to_tolerance, Record};
 use super::exact::assess;
 use super::metrics::{
     cross_validate, mean_velocities, pde_layout, pde_reference, policy_reference, CrossValidation,
@@ -36,246 +41,7 @@ use super::Game;
 use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::solve::Solution;
-use std::str::FromStr;
 use std::time::Instant;
-
-/// The exact algorithms `mfg validate` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlgorithmKind {
-    /// [`FictitiousPlay`] (`fp`).
-    FictitiousPlay,
-    /// [`MirrorDescent`] (`omd`).
-    MirrorDescent,
-    /// [`DampedFixedPoint`] (`fixed-point`).
-    FixedPoint,
-    /// [`BoltzmannIteration`] (`boltzmann`).
-    Boltzmann,
-}
-
-impl AlgorithmKind {
-    /// The accepted names, for messages.
-    pub const NAMES: &'static str = "fp (fictitious-play), omd (mirror-descent), fixed-point \
-                                     (damped-fixed-point), boltzmann (boltzmann-iteration)";
-
-    /// The long name, as the algorithm reports it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlgorithmKind::FictitiousPlay => "fictitious-play",
-            AlgorithmKind::MirrorDescent => "mirror-descent",
-            AlgorithmKind::FixedPoint => "damped-fixed-point",
-            AlgorithmKind::Boltzmann => "boltzmann-iteration",
-        }
-    }
-}
-
-impl FromStr for AlgorithmKind {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "fp" | "fictitious-play" => AlgorithmKind::FictitiousPlay,
-            "omd" | "mirror-descent" => AlgorithmKind::MirrorDescent,
-            "fixed-point" | "damped-fixed-point" => AlgorithmKind::FixedPoint,
-            "boltzmann" | "boltzmann-iteration" => AlgorithmKind::Boltzmann,
-            other => {
-                return Err(Error::invalid(
-                    "rl.algorithm",
-                    format!("unknown algorithm {other:?}; one of {}", Self::NAMES),
-                ))
-            }
-        })
-    }
-}
-
-/// Mirror descent's default learning rate is this over Δt: the PDE game's rewards, and so the
-/// gaps between the Q-values of two actions, scale with Δt.
-pub const DEFAULT_LR_DT: f64 = 30.0;
-/// Default temperature of the Boltzmann iteration, times Δt.
-pub const DEFAULT_TEMPERATURE_DT: f64 = 0.01;
-/// Default damping θ of the damped fixed point.
-pub const DEFAULT_FIXED_POINT_DAMPING: f64 = 0.1;
-/// Default damping θ of the Boltzmann iteration.
-pub const DEFAULT_BOLTZMANN_DAMPING: f64 = 0.5;
-/// Default number of iterations of an algorithm run.
-pub const DEFAULT_ITERATIONS: usize = 200;
-
-/// An algorithm with its parameters; `None` takes the defaults above.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlgorithmSettings {
-    pub kind: AlgorithmKind,
-    pub iterations: usize,
-    /// Mirror descent's learning rate (default [`DEFAULT_LR_DT`]/Δt), or fictitious play's fixed
-    /// mixing weight (default 1/(n+1)).
-    pub learning_rate: Option<f64>,
-    /// θ of the damped fixed point and the Boltzmann iteration.
-    pub damping: Option<f64>,
-    /// τ of the Boltzmann iteration (default [`DEFAULT_TEMPERATURE_DT`]·Δt), or of the damped
-    /// fixed point's softmax best response (default: the greedy one).
-    pub temperature: Option<f64>,
-}
-
-impl AlgorithmSettings {
-    /// `kind` with its defaults and [`DEFAULT_ITERATIONS`].
-    pub fn new(kind: AlgorithmKind) -> Self {
-        AlgorithmSettings {
-            kind,
-            iterations: DEFAULT_ITERATIONS,
-            learning_rate: None,
-            damping: None,
-            temperature: None,
-        }
-    }
-
-    /// The algorithm on `game` (of step `dt`) and a description with every parameter's value.
-    /// A parameter the algorithm does not take is an error naming it.
-    pub fn build(&self, game: &dyn Game, dt: f64) -> Result<(Box<dyn Algorithm>, String)> {
-        let unused = |name: &str, takes: &str| -> Result<()> {
-            Err(Error::invalid(
-                format!("rl.{name}"),
-                format!("{} does not take it ({takes})", self.kind.as_str()),
-            ))
-        };
-        let name = self.kind.as_str();
-        Ok(match self.kind {
-            AlgorithmKind::FictitiousPlay => {
-                let takes = "it takes learning_rate, a fixed mixing weight in (0, 1]";
-                if self.damping.is_some() {
-                    unused("damping", takes)?;
-                }
-                if self.temperature.is_some() {
-                    unused("temperature", takes)?;
-                }
-                match self.learning_rate {
-                    None => (
-                        Box::new(FictitiousPlay::new(game)) as Box<dyn Algorithm>,
-                        format!("{name} (weight 1/(n+1))"),
-                    ),
-                    Some(w) => (
-                        Box::new(FictitiousPlay::with_learning_rate(game, w)?),
-                        format!("{name} (fixed weight {w})"),
-                    ),
-                }
-            }
-            AlgorithmKind::MirrorDescent => {
-                let takes = "it takes learning_rate";
-                if self.damping.is_some() {
-                    unused("damping", takes)?;
-                }
-                if self.temperature.is_some() {
-                    unused("temperature", takes)?;
-                }
-                let lr = self.learning_rate.unwrap_or(DEFAULT_LR_DT / dt);
-                (
-                    Box::new(MirrorDescent::new(game, lr)?),
-                    format!("{name} (learning rate {lr:.4e} = {:.4}/Δt)", lr * dt),
-                )
-            }
-            AlgorithmKind::FixedPoint => {
-                if self.learning_rate.is_some() {
-                    unused("learning_rate", "it takes damping and temperature")?;
-                }
-                let theta = self.damping.unwrap_or(DEFAULT_FIXED_POINT_DAMPING);
-                match self.temperature {
-                    None => (
-                        Box::new(DampedFixedPoint::new(game, theta)?),
-                        format!("{name} (damping {theta}, greedy best response)"),
-                    ),
-                    Some(tau) => (
-                        Box::new(DampedFixedPoint::with_temperature(game, theta, tau)?),
-                        format!("{name} (damping {theta}, softmax best response, τ = {tau:.4e})"),
-                    ),
-                }
-            }
-            AlgorithmKind::Boltzmann => {
-                if self.learning_rate.is_some() {
-                    unused("learning_rate", "it takes damping and temperature")?;
-                }
-                let theta = self.damping.unwrap_or(DEFAULT_BOLTZMANN_DAMPING);
-                let tau = self.temperature.unwrap_or(DEFAULT_TEMPERATURE_DT * dt);
-                (
-                    Box::new(BoltzmannIteration::new(game, tau, theta)?),
-                    format!(
-                        "{name} (temperature {tau:.4e} = {:.4}·Δt, damping {theta})",
-                        tau / dt
-                    ),
-                )
-            }
-        })
-    }
-}
-
-/// How the game's own equilibrium (the reference that isolates the learning error) is found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EquilibriumMethod {
-    /// Mirror descent (learning rate [`DEFAULT_LR_DT`]/Δt, or the run's own when it is mirror
-    /// descent): the fastest of the exact algorithms on monotone games.
-    MirrorDescent,
-    /// The algorithm of the policy source, with its parameters (mirror descent when the policy
-    /// is not learnt here).
-    Algorithm,
-    /// No equilibrium: only the metrics against the PDE are reported.
-    None,
-}
-
-impl FromStr for EquilibriumMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "omd" | "mirror-descent" => EquilibriumMethod::MirrorDescent,
-            "algorithm" | "algo" => EquilibriumMethod::Algorithm,
-            "none" => EquilibriumMethod::None,
-            other => {
-                return Err(Error::invalid(
-                    "rl.equilibrium.method",
-                    format!("unknown method {other:?}; one of omd, algorithm, none"),
-                ))
-            }
-        })
-    }
-}
-
-/// The equilibrium run: until the relative exploitability is at most `tolerance` (measured every
-/// `every` iterations), at most `max_iterations`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EquilibriumSettings {
-    pub method: EquilibriumMethod,
-    pub tolerance: f64,
-    pub max_iterations: usize,
-    pub every: usize,
-}
-
-impl Default for EquilibriumSettings {
-    fn default() -> Self {
-        EquilibriumSettings {
-            method: EquilibriumMethod::MirrorDescent,
-            tolerance: 1e-6,
-            max_iterations: 2000,
-            every: 25,
-        }
-    }
-}
-
-/// The game and the reference: per population a velocity set (`None`: chosen from the PDE
-/// solution, see [`default_velocities`]), the game steps N (`None`: the CFL bound scaled by
-/// `cfl`), and the equilibrium run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    pub velocities: Vec<Option<VelocitySet>>,
-    pub steps: Option<usize>,
-    pub cfl: f64,
-    pub equilibrium: EquilibriumSettings,
-}
-
-impl Settings {
-    /// Defaults for a problem of `k` populations.
-    pub fn new(k: usize) -> Self {
-        Settings {
-            velocities: vec![None; k],
-            steps: None,
-            cfl: 1.0,
-            equilibrium: EquilibriumSettings::default(),
-        }
-    }
-}
 
 /// Where the policy comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -322,26 +88,34 @@ fn curve(records: &[Record]) -> Vec<CurvePoint> {
 pub struct Equilibrium {
     /// The algorithm and its parameters.
     pub method: String,
+    /// The relative exploitability it was run to.
     pub tolerance: f64,
+    /// Iterations run.
     pub iterations: usize,
-    /// Σ_k exploitability reached, and relative to the value scale.
+    /// Σ_k exploitability reached.
     pub exploitability: f64,
+    /// The same relative to the value scale max_k |μ0^k · V^{k,π}_0|.
     pub relative: f64,
     /// Whether the relative exploitability reached the tolerance.
     pub reached: bool,
+    /// Exploitability every `every` iterations.
     pub curve: Vec<CurvePoint>,
+    /// The equilibrium profile found.
     pub policy: Policy,
+    /// Its flow.
     pub flow: Flow,
     /// Mean velocity ᾱ_t(s) per population (N × S × d).
     pub mean_velocity: Vec<Vec<f64>>,
+    /// Wall time of the run, measurements included.
     pub seconds: f64,
 }
 
 /// The game the policy was checked on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GameInfo {
-    /// Decision steps N and their length Δt = T/N.
+    /// Decision steps N.
     pub steps: usize,
+    /// Their length Δt = T/N.
     pub dt: f64,
     /// Space dimension d.
     pub dim: usize,
@@ -358,19 +132,24 @@ pub struct Validation {
     pub names: Vec<String>,
     /// Where the policy came from, e.g. `mirror-descent (learning rate …), 200 iterations`.
     pub source: String,
+    /// The game the policy was checked on.
     pub game: GameInfo,
+    /// The policy checked.
     pub policy: Policy,
     /// The flow μ^π of the policy.
     pub flow: Flow,
     /// The PDE flow m* h^d at the game's times.
     pub pde_flow: Flow,
-    /// Mean velocity ᾱ^π_t(s) of the policy and α*_t(s) of the PDE at the game's steps,
-    /// per population (N × S × d).
+    /// Mean velocity ᾱ^π_t(s) = Σ_a π_t(a|s) a of the policy at the game's steps, per
+    /// population (N × S × d).
     pub mean_velocity: Vec<Vec<f64>>,
+    /// α*_t(s) of the PDE at the game's steps, per population (N × S × d).
     pub pde_velocity: Vec<Vec<f64>>,
-    /// Σ_k exploitability, the value scale max_k |μ0·V^{k,π}_0| and their ratio.
+    /// Σ_k exploitability.
     pub exploitability: f64,
+    /// The value scale max_k |μ0^k · V^{k,π}_0|.
     pub value_scale: f64,
+    /// Σ_k exploitability over the value scale.
     pub relative_exploitability: f64,
     /// μ0^k · V^{k,π}_0 per population.
     pub values: Vec<f64>,
@@ -378,11 +157,13 @@ pub struct Validation {
     pub metrics: CrossValidation,
     /// Exploitability after every iteration of the algorithm (empty for other sources).
     pub curve: Vec<CurvePoint>,
+    /// The game's own equilibrium (`None` when not asked for).
     pub equilibrium: Option<Equilibrium>,
     /// Remarks: defaults chosen, feedback values clamped to a velocity set, …
     pub notes: Vec<String>,
-    /// Wall time of the policy (the algorithm run or the import) and of the metrics.
+    /// Wall time of the policy (the algorithm run or the import).
     pub policy_seconds: f64,
+    /// Wall time of the metrics.
     pub metrics_seconds: f64,
 }
 
@@ -472,18 +253,15 @@ pub fn validate(
 
     // The game: velocity sets and steps (a tabular policy file fixes both for its populations).
     let mut velocities = Vec::with_capacity(k_n);
-    for k in 0..k_n {
-        let v = match (
-            file.as_ref().and_then(|f| f.velocities(k)),
-            &settings.velocities[k],
-        ) {
+    for (k, (name, given)) in names.iter().zip(&settings.velocities).enumerate() {
+        let v = match (file.as_ref().and_then(|f| f.velocities(k)), given) {
             (Some(v), _) => v.clone(),
             (None, Some(v)) => v.clone(),
             (None, None) => {
                 let v = default_velocities(problem, solution, k);
                 notes.push(format!(
                     "velocities of {}: {} (default: 1.1 max |α*| where it is, rounded up)",
-                    names[k],
+                    name,
                     describe_velocities(&v, problem.grid().dim())
                 ));
                 v
@@ -641,77 +419,6 @@ fn equilibrium(
     }))
 }
 
-/// Limits a validation must meet; `None` checks nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Thresholds {
-    /// On Σ_k exploitability.
-    pub max_exploitability: Option<f64>,
-    /// On every population's sup_t ‖μ^π_t − m*_t h^d‖_1 (against the PDE).
-    pub max_density_error: Option<f64>,
-    /// On every population's mean-velocity error against α* (against the PDE).
-    pub max_control_error: Option<f64>,
-}
-
-/// One checked limit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Check {
-    /// `max_exploitability`, `max_density_error` or `max_control_error`.
-    pub name: &'static str,
-    /// The population checked (`None`: the total).
-    pub population: Option<String>,
-    pub value: f64,
-    pub limit: f64,
-    pub passed: bool,
-}
-
-impl Thresholds {
-    /// Checks every limit given; a non-finite value fails.
-    pub fn check(&self, v: &Validation) -> Vec<Check> {
-        let mut out = Vec::new();
-        let mut push = |name, population: Option<&String>, value: f64, limit: f64| {
-            out.push(Check {
-                name,
-                population: population.cloned(),
-                value,
-                limit,
-                passed: value.is_finite() && value <= limit,
-            })
-        };
-        if let Some(l) = self.max_exploitability {
-            push("max_exploitability", None, v.exploitability, l);
-        }
-        for (k, m) in v.metrics.against_reference.iter().enumerate() {
-            if let Some(l) = self.max_density_error {
-                push("max_density_error", Some(&v.names[k]), m.density_l1, l);
-            }
-            if let Some(l) = self.max_control_error {
-                let c = m.control_error.unwrap_or(f64::NAN);
-                push("max_control_error", Some(&v.names[k]), c, l);
-            }
-        }
-        out
-    }
-
-    /// Checks that every limit is a non-negative number (`field` prefixes the names).
-    pub fn validate(&self, field: &str) -> Result<()> {
-        for (name, v) in [
-            ("max_exploitability", self.max_exploitability),
-            ("max_density_error", self.max_density_error),
-            ("max_control_error", self.max_control_error),
-        ] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(Error::invalid(
-                        format!("{field}{name}"),
-                        format!("{v}: a limit must be a finite number ≥ 0"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,37 +429,5 @@ mod tests {
         assert_eq!(round_up(0.01234), 0.013);
         assert_eq!(round_up(0.0), 0.0);
         assert!((round_up(123.0) - 130.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn algorithm_names_and_unused_parameters() {
-        assert_eq!(
-            "omd".parse::<AlgorithmKind>().unwrap(),
-            AlgorithmKind::MirrorDescent
-        );
-        assert_eq!(
-            "fictitious-play".parse::<AlgorithmKind>().unwrap(),
-            AlgorithmKind::FictitiousPlay
-        );
-        let e = "sgd".parse::<AlgorithmKind>().unwrap_err().to_string();
-        assert!(
-            e.contains("rl.algorithm") && e.contains("fixed-point"),
-            "{e}"
-        );
-        let g = crate::rl::benchmarks::CrowdModelling::default();
-        let mut a = AlgorithmSettings::new(AlgorithmKind::MirrorDescent);
-        a.damping = Some(0.5);
-        let e = a.build(&g, 1.0).err().unwrap().to_string();
-        assert!(
-            e.contains("rl.damping") && e.contains("learning_rate"),
-            "{e}"
-        );
-        let mut a = AlgorithmSettings::new(AlgorithmKind::Boltzmann);
-        a.learning_rate = Some(0.5);
-        assert!(a.build(&g, 1.0).is_err());
-        let (_, text) = AlgorithmSettings::new(AlgorithmKind::MirrorDescent)
-            .build(&g, 0.5)
-            .unwrap();
-        assert!(text.contains("30.0000/Δt"), "{text}");
     }
 }

@@ -29,8 +29,11 @@ pub struct EquilibriumSpec {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdSpec {
+    /// Limit on Σ_k exploitability.
     pub max_exploitability: Option<f64>,
+    /// Limit on every population's sup_t L1 density distance to the PDE.
     pub max_density_error: Option<f64>,
+    /// Limit on every population's mean-velocity error against α*.
     pub max_control_error: Option<f64>,
 }
 
@@ -47,11 +50,17 @@ pub struct RlSpec {
     pub cfl: Option<f64>,
     /// `fp`, `omd`, `fixed-point` or `boltzmann`.
     pub algorithm: Option<String>,
+    /// Iterations of the algorithm (default 200).
     pub iterations: Option<usize>,
+    /// Mirror descent's learning rate, or fictitious play's fixed mixing weight.
     pub learning_rate: Option<f64>,
+    /// Damping θ of the damped fixed point and the Boltzmann iteration.
     pub damping: Option<f64>,
+    /// Temperature τ of the Boltzmann iteration or of the fixed point's softmax.
     pub temperature: Option<f64>,
+    /// `[rl.equilibrium]`.
     pub equilibrium: Option<EquilibriumSpec>,
+    /// `[rl.thresholds]`.
     pub thresholds: Option<ThresholdSpec>,
 }
 
@@ -83,6 +92,7 @@ impl Axes {
 /// (`population = Some(name)`) or for all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VelocityOverride {
+    /// The population it is for (`None`: every population).
     pub population: Option<String>,
     axes: Axes,
     /// Where it was given, for messages (`--velocities`, `rl.velocities.walkers`).
