@@ -339,10 +339,18 @@ impl<'f> Resolved<'f> {
     /// A game error (a CFL violation) put in terms of the file.
     pub(super) fn explain_game_error(&self, e: Error) -> Error {
         match (&self.steps, e) {
-            (Some((n, from)), Error::Invalid { field, reason }) => Error::invalid(
-                format!("{}: {from}", self.file.path),
-                format!("the policy's {n} steps do not make a valid game: {field}: {reason}"),
-            ),
+            (Some((n, from)), Error::Invalid { field, reason }) => {
+                // Name the dataset of the population the game refused, when it is tabular.
+                let dataset = (0..self.order.len())
+                    .find(|k| field == format!("rl.population[{k}]"))
+                    .map(|k| &self.file.policies[self.order[k]].data)
+                    .filter(|d| matches!(d, Imported::Tabular { .. }))
+                    .map_or(from.as_str(), Imported::dataset);
+                Error::invalid(
+                    format!("{}: {dataset}", self.file.path),
+                    format!("the policy's {n} steps do not make a valid game: {field}: {reason}"),
+                )
+            }
             (_, e) => e,
         }
     }
