@@ -308,3 +308,87 @@ fn bad_policy_files_name_the_dataset_and_the_entry() {
         &["/policies/b/alpha", "[2, 3, 0]", "NaN", "finite"],
     );
 }
+
+/// A report holds the policy in the policy-file layout (validating it again gives the same
+/// numbers), the flows, every metric and the curves, as written.
+#[test]
+fn report_reads_back() {
+    use mfg::io::{write_report, ReportContext};
+    use mfg::rl::validate::{AlgorithmKind, AlgorithmSettings};
+    let n = 10;
+    let (p, sol) = solved(n);
+    let mut s = settings(n);
+    s.equilibrium.method = EquilibriumMethod::MirrorDescent;
+    let mut algo = AlgorithmSettings::new(AlgorithmKind::FictitiousPlay);
+    algo.iterations = 30;
+    let v = validate(&p, &sol, &s, &PolicySource::Algorithm(algo)).unwrap();
+    assert_eq!(v.curve.len(), 30);
+    let limits = Thresholds {
+        max_exploitability: Some(1.0),
+        max_density_error: Some(1e-6),
+        max_control_error: None,
+    };
+    let checks = limits.check(&v);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.h5");
+    let ctx = ReportContext {
+        reference: "solved now",
+        config: None,
+        checks: &checks,
+    };
+    write_report(&path, &p, &v, &ctx).unwrap();
+
+    let back = read_policy(&path).unwrap();
+    s.equilibrium.method = EquilibriumMethod::None;
+    let again = validate(&p, &sol, &s, &PolicySource::Imported(back)).unwrap();
+    assert_eq!(again.policy, v.policy);
+    assert_eq!(again.exploitability, v.exploitability);
+
+    let f = hdf5::File::open(&path).unwrap();
+    let attr = |name: &str| f.attr(name).unwrap().read_scalar::<f64>().unwrap();
+    assert_eq!(attr("exploitability"), v.exploitability);
+    for (group, m) in [
+        ("pde", &v.metrics.against_reference),
+        (
+            "equilibrium",
+            v.metrics.against_equilibrium.as_ref().unwrap(),
+        ),
+    ] {
+        let read = |d: &str| {
+            f.dataset(&format!("metrics/{group}/{d}"))
+                .unwrap()
+                .read_raw::<f64>()
+                .unwrap()
+        };
+        let col = |g: fn(&mfg::rl::metrics::Metrics) -> f64| m.iter().map(g).collect::<Vec<_>>();
+        assert_eq!(read("exploitability"), col(|m| m.exploitability));
+        assert_eq!(read("density_l1"), col(|m| m.density_l1));
+        assert_eq!(read("w1"), col(|m| m.w1.unwrap()));
+        assert_eq!(read("control_error"), col(|m| m.control_error.unwrap()));
+        assert_eq!(read("value_error"), col(|m| m.value_error));
+    }
+    let mu = f.dataset("populations/b/mu").unwrap();
+    assert_eq!(mu.shape(), vec![v.game.steps + 1, n]);
+    assert_eq!(mu.read_raw::<f64>().unwrap(), v.flow.population(1));
+    let curve = f
+        .dataset("curve/exploitability")
+        .unwrap()
+        .read_raw::<f64>()
+        .unwrap();
+    let want: Vec<f64> = v.curve.iter().map(|c| c.exploitability).collect();
+    assert_eq!(curve, want);
+    let eq = f.group("equilibrium").unwrap();
+    assert_eq!(
+        eq.attr("iterations").unwrap().read_scalar::<u64>().unwrap(),
+        v.equilibrium.as_ref().unwrap().iterations as u64
+    );
+    let t = f.group("thresholds").unwrap();
+    assert_eq!(t.attr("passed").unwrap().read_scalar::<u64>().unwrap(), 0);
+    let failed = t
+        .attr("failed")
+        .unwrap()
+        .read_raw::<hdf5::types::VarLenUnicode>()
+        .unwrap();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed[0].as_str().starts_with("max_density_error of a:"));
+}
