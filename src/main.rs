@@ -1,4 +1,4 @@
-//! The `mfg` command line: solve, check, plot, inspect.
+//! The `mfg` command line: solve, check, plot, inspect, validate.
 
 mod cli;
 
@@ -22,6 +22,8 @@ Exit codes:
        result, or damaged
   3    the solve ended without converging (max iterations, divergence, non-finite values);
        the results are saved when --out is given
+  4    mfg validate: a threshold (--max-exploitability, --max-density-error,
+       --max-control-error or [rl.thresholds]) does not hold; the report is still written
   130  interrupted by Ctrl-C; the current state is saved when --out is given and can be
        continued with `mfg solve --resume FILE`";
 
@@ -101,6 +103,10 @@ enum Command {
         #[arg(long)]
         config: bool,
     },
+    /// Validate a policy on the discrete game of a problem against its PDE solution and the
+    /// game's own equilibrium: exploitability, density, control and value errors (docs/rl.md).
+    #[command(after_help = EXIT_CODES)]
+    Validate(Box<cli::validate::ValidateArgs>),
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -266,6 +272,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             print_inspect(&header, tail, config);
             Ok(0)
         }
+        Command::Validate(args) => cli::validate::run(*args),
     }
 }
 

@@ -98,6 +98,7 @@ fn check_sheet(run: &Run, fig: &Figure, path: &std::path::Path, q: Quantity, lev
         let gradient = match q.map() {
             ColourMap::Viridis => colorous::VIRIDIS,
             ColourMap::Magma => colorous::MAGMA,
+            ColourMap::Diverging => colorous::RED_BLUE,
         };
         let end = |t: f64| {
             let c = gradient.eval_continuous(t);

@@ -145,8 +145,8 @@ fn standing_still_is_far_from_both_references() {
     let eq = still.equilibrium.as_ref().unwrap();
     assert!(eq.reached, "relative {:.3e}", eq.relative);
     let against = still.metrics.against_equilibrium.as_ref().unwrap();
-    for k in 0..2 {
-        let (r, e) = (&still.metrics.against_reference[k], &against[k]);
+    for (k, e) in against.iter().enumerate() {
+        let r = &still.metrics.against_reference[k];
         println!(
             "{}: sup_t L1 {:.3} (PDE), {:.3} (equilibrium); control error {:.3}",
             still.names[k],

@@ -1,5 +1,6 @@
 //! Parts of the `mfg` command line that the library does not need: the `[output]` table of a
 //! configuration (what `mfg solve` writes besides the summary, and the snapshot times of the
-//! pictures), which the library keeps uninterpreted.
+//! pictures), which the library keeps uninterpreted; and `mfg validate` ([`validate`]).
 
 pub mod output;
+pub mod validate;

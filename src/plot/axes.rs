@@ -67,21 +67,26 @@ pub(super) fn fit_font(s: &str, px: u32, width: u32, path: &Path) -> Result<u32>
     Ok(px)
 }
 
-/// Writes `s` centred on `at`, shrunk (down to 7 px) to fit `width`.
-#[allow(clippy::too_many_arguments)]
+/// A line of text to centre: `text` at `px` pixels on `at`, shrunk (down to 7 px) to fit
+/// `width`.
+pub(super) struct Label<'a> {
+    pub text: &'a str,
+    pub px: u32,
+    pub at: (i32, i32),
+    pub width: u32,
+    pub colour: RGBColor,
+}
+
+/// Writes `label` centred on its point, shrunk to fit its width.
 pub(super) fn centred(
     root: &Area<'_>,
-    s: &str,
-    px: u32,
-    at: (i32, i32),
-    width: u32,
-    colour: RGBColor,
+    label: Label<'_>,
     path: &Path,
     err: &dyn Fn(AreaError) -> Error,
 ) -> Result<()> {
-    let px = fit_font(s, px, width, path)?;
-    let style = anchored(px, HPos::Center, VPos::Center).color(&colour);
-    root.draw_text(s, &style, at).map_err(err)
+    let px = fit_font(label.text, label.px, label.width, path)?;
+    let style = anchored(px, HPos::Center, VPos::Center).color(&label.colour);
+    root.draw_text(label.text, &style, label.at).map_err(err)
 }
 
 /// Up to `max` nice tick values inside [lo, hi].

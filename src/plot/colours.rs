@@ -1,6 +1,7 @@
 //! Colours of the pictures: the sequential colour maps of the fields (m^k ≥ 0 on viridis, u^k on
-//! magma, both perceptually uniform), quantised to a fixed table of [`LEVELS`] entries, the grey
-//! ramp of text and frames, and the population palette of the line charts.
+//! magma, both perceptually uniform; signed quantities on a diverging map), quantised to a fixed
+//! table of [`LEVELS`] entries, the grey ramp of text and frames, and the population palette of
+//! the line charts.
 //!
 //! Heatmaps only ever use the table's entries, so an indexed GIF whose palette is the table plus
 //! the greys ([`gif_palette`]) reproduces a PNG's colours exactly, where a quantiser fitted to
@@ -22,6 +23,9 @@ pub enum ColourMap {
     Viridis,
     /// Perceptually uniform, black to white through magenta (value functions).
     Magma,
+    /// Diverging, red through white to blue (signed quantities on a scale symmetric about 0:
+    /// velocities and differences).
+    Diverging,
 }
 
 impl ColourMap {
@@ -29,9 +33,11 @@ impl ColourMap {
     pub fn table(self) -> &'static [RGBColor; LEVELS] {
         static VIRIDIS: OnceLock<[RGBColor; LEVELS]> = OnceLock::new();
         static MAGMA: OnceLock<[RGBColor; LEVELS]> = OnceLock::new();
+        static DIVERGING: OnceLock<[RGBColor; LEVELS]> = OnceLock::new();
         let (cell, gradient) = match self {
             ColourMap::Viridis => (&VIRIDIS, colorous::VIRIDIS),
             ColourMap::Magma => (&MAGMA, colorous::MAGMA),
+            ColourMap::Diverging => (&DIVERGING, colorous::RED_BLUE),
         };
         cell.get_or_init(|| {
             std::array::from_fn(|i| {

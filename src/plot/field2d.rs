@@ -224,7 +224,18 @@ fn sheet(
             ..Figure::default()
         };
         let at = (size.0 as i32 / 2, (m.margin + m.top / 2) as i32);
-        axes::centred(root, heading, f.title, at, size.0 - 8, BLACK, path, err)?;
+        axes::centred(
+            root,
+            axes::Label {
+                text: heading,
+                px: f.title,
+                at,
+                width: size.0 - 8,
+                colour: BLACK,
+            },
+            path,
+            err,
+        )?;
         for (k, row) in lay.plots.iter().enumerate() {
             for (s, &rect) in row.iter().enumerate() {
                 let x = Axis {
@@ -245,11 +256,33 @@ fn sheet(
                 let cx = rect.x + rect.w as i32 / 2;
                 let line = (f.label + 4) as i32;
                 let at = (cx, top + line / 2);
-                axes::centred(root, &title, f.label, at, width, BLACK, path, err)?;
+                axes::centred(
+                    root,
+                    axes::Label {
+                        text: &title,
+                        px: f.label,
+                        at,
+                        width,
+                        colour: BLACK,
+                    },
+                    path,
+                    err,
+                )?;
                 let mut full = title.clone();
                 if let Some(note) = note {
                     let at = (cx, top + line + (f.note / 2) as i32);
-                    axes::centred(root, note, f.note, at, width, NOTE_GREY, path, err)?;
+                    axes::centred(
+                        root,
+                        axes::Label {
+                            text: note,
+                            px: f.note,
+                            at,
+                            width,
+                            colour: NOTE_GREY,
+                        },
+                        path,
+                        err,
+                    )?;
                     full = format!("{full} {note}");
                 }
                 if let Some(c) = controls {
@@ -285,7 +318,18 @@ fn sheet(
         }
         if let Some(text) = &footer {
             let at = (size.0 as i32 / 2, (size.1 - m.margin - m.foot / 2) as i32);
-            axes::centred(root, text, f.note, at, size.0 - 8, NOTE_GREY, path, err)?;
+            axes::centred(
+                root,
+                axes::Label {
+                    text,
+                    px: f.note,
+                    at,
+                    width: size.0 - 8,
+                    colour: NOTE_GREY,
+                },
+                path,
+                err,
+            )?;
         }
         fig.arrow_scales = speeds.clone();
         Ok(fig)

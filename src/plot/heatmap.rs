@@ -65,7 +65,18 @@ pub fn heatmap_1d(
     let title = format!("{} of {}", quantity.label(), view.names[k]);
     let figure = canvas.draw(path, |root, err| {
         let at = (size.0 as i32 / 2, (margin + top / 2) as i32);
-        axes::centred(root, &title, f.title, at, size.0 - 8, BLACK, path, err)?;
+        axes::centred(
+            root,
+            axes::Label {
+                text: &title,
+                px: f.title,
+                at,
+                width: size.0 - 8,
+                colour: BLACK,
+            },
+            path,
+            err,
+        )?;
         let x = Axis {
             range: xr,
             desc: "x",

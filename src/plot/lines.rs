@@ -48,14 +48,18 @@ fn linear_format(range: (f64, f64), n: usize) -> impl Fn(&f64) -> String {
     }
 }
 
-/// Draws a chart of `series` over `x` × `y` into `area`; returns the plotting rectangle.
-#[allow(clippy::too_many_arguments)]
+/// What a chart shows: `series` over `x` × `y`.
+pub(super) struct Chart<'a, Y> {
+    pub x: Axis<'a>,
+    pub y: YAxis<'a, Y>,
+    pub series: &'a [Series],
+}
+
+/// Draws `chart` into `area`; returns the plotting rectangle.
 pub(super) fn chart<Y>(
     root: &Area<'_>,
     area: Rect,
-    x: Axis<'_>,
-    y: YAxis<'_, Y>,
-    series: &[Series],
+    chart: Chart<'_, Y>,
     f: &Fonts,
     path: &Path,
     err: &dyn Fn(AreaError) -> Error,
@@ -64,6 +68,7 @@ where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
+    let Chart { x, y, series } = chart;
     let mut widest = 0;
     for l in &y.labels {
         widest = widest.max(axes::measure(l, f.tick, path)?.0);
@@ -152,7 +157,18 @@ fn single_chart(
     let figure = canvas.draw(path, |root, err| {
         let t = title_strip(f);
         let at = (size.0 as i32 / 2, t as i32 / 2 + 2);
-        axes::centred(root, title, f.title, at, size.0 - 8, BLACK, path, err)?;
+        axes::centred(
+            root,
+            axes::Label {
+                text: title,
+                px: f.title,
+                at,
+                width: size.0 - 8,
+                colour: BLACK,
+            },
+            path,
+            err,
+        )?;
         let strip = Rect::new(60, t as i32, size.0.saturating_sub(80), 0);
         let h = axes::legend_height(entries, strip.w, f.note + 1, path)?;
         let legend = axes::draw_legend(root, Rect { h, ..strip }, entries, f.note + 1, path, err)?;
@@ -216,11 +232,13 @@ pub fn profiles_1d(
         let title = "density m at the snapshot times, one panel per population (lighter = earlier)";
         axes::centred(
             root,
-            title,
-            f.title,
-            (size.0 as i32 / 2, top as i32 / 2 + 2),
-            size.0 - 8,
-            BLACK,
+            axes::Label {
+                text: title,
+                px: f.title,
+                at: (size.0 as i32 / 2, top as i32 / 2 + 2),
+                width: size.0 - 8,
+                colour: BLACK,
+            },
             path,
             err,
         )?;
@@ -286,7 +304,18 @@ pub fn profiles_1d(
                 desc: "x",
                 labels: k + 1 == k_count,
             };
-            let rect = chart(root, area, xa, y, &series, &f, path, err)?;
+            let rect = chart(
+                root,
+                area,
+                Chart {
+                    x: xa,
+                    y,
+                    series: &series,
+                },
+                &f,
+                path,
+                err,
+            )?;
             fig.panels.push(Panel {
                 population: Some(k),
                 level: None,
@@ -401,7 +430,18 @@ pub(super) fn log_chart(
             desc: x_desc,
             labels: true,
         };
-        chart(root, area, x, y, &series, &f, path, err)
+        chart(
+            root,
+            area,
+            Chart {
+                x,
+                y,
+                series: &series,
+            },
+            &f,
+            path,
+            err,
+        )
     })
 }
 
@@ -453,6 +493,17 @@ pub fn mass(view: &View<'_>, path: &Path, size: (u32, u32)) -> Result<Figure> {
             desc: "t",
             labels: true,
         };
-        chart(root, area, x, y, &series, &f, path, err)
+        chart(
+            root,
+            area,
+            Chart {
+                x,
+                y,
+                series: &series,
+            },
+            &f,
+            path,
+            err,
+        )
     })
 }

@@ -8,7 +8,9 @@
 //! - 2D: small multiples (one panel per population and time) of m^k on one colour scale per
 //!   population in absolute density units, the same for u^k with the velocity field α^k as
 //!   arrows, and an animated GIF of the densities whose colours are the PNG's;
-//! - always: the convergence history on a log scale and the mass of each population over time.
+//! - always: the convergence history on a log scale and the mass of each population over time;
+//! - [`rl`]: the pictures of `mfg validate` (a policy's densities and mean velocity against the
+//!   PDE's, exploitability curves).
 //!
 //! Every 2D panel keeps the domain's aspect ratio (the plotting rectangle is fitted into its cell,
 //! letterboxed). Each drawing function returns a [`Figure`] that says where it put the panels,
@@ -27,6 +29,7 @@ mod heatmap;
 mod layout;
 mod lines;
 mod quiver;
+pub mod rl;
 
 pub use axes::{format_time, tick_labels, ticks};
 pub use colours::{colour, ColourMap, Scale, PALETTE};

@@ -27,7 +27,7 @@ pub use settings::{
     DEFAULT_BOLTZMANN_DAMPING, DEFAULT_FIXED_POINT_DAMPING, DEFAULT_ITERATIONS, DEFAULT_LR_DT,
     DEFAULT_TEMPERATURE_DT,
 };
-pub use spec::{parse_velocities, RlSpec, VelocityOverride};
+pub use spec::{parse_velocities, EquilibriumSpec, RlSpec, ThresholdSpec, VelocityOverride};
 pub use thresholds::{Check, Thresholds};
 
 use super::algorithms::{run, run_to_tolerance, Record};
