@@ -4,7 +4,7 @@
 //! [`crate::Solution`] and the [`crate::Problem`] it solves and never the other way round. The
 //! layout of the files is documented in `docs/hdf5-layout.md`.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod hdf5;
 
 pub use self::hdf5::{

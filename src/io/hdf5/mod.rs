@@ -243,7 +243,7 @@ impl<T> Ctx<T> for h5::Result<T> {
     }
 }
 
-/// Shape of a field dataset: (levels, [ny,] nx).
+/// Shape (levels, [Ny,] Nx) of a field: row-major, x fastest, as [`Field`](crate::field::Field) stores it.
 fn field_shape(grid: &Grid, levels: usize) -> Vec<usize> {
     let mut s = vec![levels];
     s.extend(grid.axes().iter().rev().map(|a| a.n));

@@ -72,8 +72,6 @@ fn dataset_1d<T: h5::H5Type>(path: &Path, g: &h5::Group, name: &str, data: &[T])
         .ctx(path, || format!("writing {}/{name}", g.name()))
 }
 
-/// Shape (levels, [Ny,] Nx) of a field: row-major, x fastest, as [`Field`] stores it.
-
 fn write_file(
     path: &Path,
     problem: &Problem,
