@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Installs what the build needs from Debian on a fresh machine: the HDF5 C library and headers
-# (hdf5-metno links the system library) and pkg-config. Idempotent: does nothing when they are
-# already there.
+# Installs what the build and the tests need on a fresh Debian machine, idempotently (each part
+# does nothing when it is already there):
+# - the HDF5 C library and headers (hdf5-metno links the system library) and pkg-config;
+# - a Python virtual environment in .venv with h5py and numpy, in which the tests check that
+#   Python reads the result files (tests/io_h5py.rs). MFG_PYTHON overrides its interpreter.
 set -euo pipefail
-if pkg-config --exists hdf5 2>/dev/null; then
-  exit 0
+cd "$(dirname "$0")/.."
+if ! pkg-config --exists hdf5 2>/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "installing libhdf5-dev and pkg-config (Debian packages)..." >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libhdf5-dev pkg-config >/dev/null
+  pkg-config --exists hdf5
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "installing libhdf5-dev and pkg-config (Debian packages)..." >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libhdf5-dev pkg-config >/dev/null
-pkg-config --exists hdf5
+if ! .venv/bin/python -c 'import h5py, numpy' 2>/dev/null; then
+  echo "creating .venv with h5py and numpy (PyPI)..." >&2
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'h5py>=3.10' 'numpy>=1.26'
+  .venv/bin/python -c 'import h5py, numpy'
+fi

@@ -14,7 +14,6 @@ use exmex::{Express, FlatEx};
 /// A parsed expression and the variables it uses, in exmex's (alphabetical) order.
 #[derive(Debug, Clone)]
 pub struct Expression {
-    text: String,
     flat: FlatEx<f64>,
 }
 
@@ -25,10 +24,7 @@ impl Expression {
         let flat = exmex::parse::<f64>(&rewritten).map_err(|e| {
             Error::invalid(field, format!("cannot parse the expression {text:?}: {e}"))
         })?;
-        Ok(Expression {
-            text: text.to_string(),
-            flat,
-        })
+        Ok(Expression { flat })
     }
 
     /// Variable names, in the order [`Expression::eval`] takes their values.
@@ -39,11 +35,6 @@ impl Expression {
     /// Value at the given variable values (exmex's message on failure).
     pub fn eval(&self, vars: &[f64]) -> std::result::Result<f64, String> {
         self.flat.eval(vars).map_err(|e| e.to_string())
-    }
-
-    /// The text as written.
-    pub fn text(&self) -> &str {
-        &self.text
     }
 }
 

@@ -54,7 +54,7 @@
 
 pub mod config;
 pub mod error;
-pub mod expr;
+pub(crate) mod expr;
 pub mod field;
 pub mod grid;
 #[cfg(feature = "hdf5")]

@@ -1,8 +1,8 @@
-//! The result file as Python sees it: when `python3 -c 'import h5py'` works (install with
-//! `python3 -m pip install h5py`), open a 1D and a 2D result with h5py and check shapes,
-//! attributes and values; run the policy-file snippet of docs/rl.md and read the file it writes,
-//! and check the report of the validation with h5py. Skipped, with a printed notice, when h5py
-//! is not available.
+//! The result file as Python sees it: open a 1D and a 2D result with h5py and check shapes,
+//! attributes and values; run the policy-file snippet of docs/rl.md and read the file it writes
+//! with the crate, and check the report of the validation with h5py. The interpreter is `$MFG_PYTHON`, else the `.venv` that
+//! `scripts/install-deps.sh` creates (with h5py and numpy); without either the test fails,
+//! saying so, rather than skipping.
 
 mod common;
 
@@ -12,12 +12,20 @@ use mfg::io::{self, Run, WriteOptions};
 use mfg::solve;
 use std::process::Command;
 
-fn h5py_available() -> bool {
-    Command::new("python3")
+/// The Python interpreter with h5py: `$MFG_PYTHON`, else the repository's `.venv`.
+fn python() -> String {
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+    let python = std::env::var("MFG_PYTHON").unwrap_or_else(|_| venv.to_string());
+    let ok = Command::new(&python)
         .args(["-c", "import h5py, numpy"])
         .output()
         .map(|o| o.status.success())
-        .unwrap_or(false)
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{python} cannot import h5py and numpy: run ./scripts/install-deps.sh (or set MFG_PYTHON)"
+    );
+    python
 }
 
 /// The tests run in parallel threads, and a Python child inherits the descriptors (without
@@ -69,7 +77,7 @@ fn check(cfg: &Config, ny: usize) {
         &WriteOptions::default(),
     )
     .unwrap();
-    let o = Command::new("python3")
+    let o = Command::new(python())
         .env("HDF5_USE_FILE_LOCKING", UNLOCKED)
         .args(["-c", SCRIPT, path.to_str().unwrap()])
         .arg(problem.time().nt.to_string())
@@ -88,11 +96,6 @@ fn check(cfg: &Config, ny: usize) {
 
 #[test]
 fn h5py_reads_shapes_and_attributes() {
-    if !h5py_available() {
-        println!("NOTICE: h5py not available (python3 -m pip install h5py): test skipped");
-        eprintln!("NOTICE: h5py not available (python3 -m pip install h5py): test skipped");
-        return;
-    }
     check(&coarse("two_groups_1d.toml", 41, None, 20, Some(30)), 0);
     check(&coarse("corridor_2d.toml", 12, Some(5), 6, Some(3)), 5);
 }
@@ -136,8 +139,8 @@ with h5py.File(path, "r") as f:
 print("ok")
 "#;
 
-fn python(args: &[&str], dir: &std::path::Path) {
-    let o = Command::new("python3")
+fn run_python(args: &[&str], dir: &std::path::Path) {
+    let o = Command::new(python())
         .args(args)
         .current_dir(dir)
         .env("HDF5_USE_FILE_LOCKING", UNLOCKED)
@@ -158,11 +161,6 @@ fn h5py_writes_a_policy_file() {
     use mfg::io::{read_policy, write_report, ReportContext};
     use mfg::rl::pde::VelocitySet;
     use mfg::rl::validate::{validate, EquilibriumMethod, PolicySource, Settings};
-    if !h5py_available() {
-        println!("NOTICE: h5py not available (python3 -m pip install h5py): test skipped");
-        eprintln!("NOTICE: h5py not available (python3 -m pip install h5py): test skipped");
-        return;
-    }
     let cfg = coarse("two_groups_1d.toml", 41, None, 20, Some(30));
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
@@ -175,7 +173,7 @@ fn h5py_writes_a_policy_file() {
         &WriteOptions::default(),
     )
     .unwrap();
-    python(&["-c", &policy_snippet()], dir.path());
+    run_python(&["-c", &policy_snippet()], dir.path());
 
     let file = read_policy(dir.path().join("policy.h5")).unwrap();
     assert_eq!(
@@ -202,7 +200,7 @@ fn h5py_writes_a_policy_file() {
         checks: &[],
     };
     write_report(&report, &problem, &v, &ctx).unwrap();
-    python(
+    run_python(
         &["-c", REPORT_SCRIPT, report.to_str().unwrap(), "200", "41"],
         dir.path(),
     );

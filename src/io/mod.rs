@@ -5,7 +5,7 @@
 //! layout of the files is documented in `docs/hdf5-layout.md`; policy files and the reports of
 //! `mfg validate` ([`policy`], [`report`]) in `docs/rl.md`.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod hdf5;
 pub mod policy;
 pub mod report;
