@@ -294,15 +294,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         }
     };
     // The run to continue, if any.
-    let saved = match &a.resume {
-        Some(path) => Some(io::read(path).map_err(file_error)?),
-        None => None,
-    };
-    let mut cfg = match (&a.config, &saved) {
-        (Some(path), _) => Config::from_path(path).map_err(invalid)?,
-        (None, Some(s)) => s.header.config().map_err(invalid)?,
-        (None, None) => unreachable!("clap requires CONFIG or --resume"),
-    };
+    let (saved, mut cfg) = load(a.config.as_deref(), a.resume.as_deref())?;
     if let Some(name) = &a.method {
         cfg.spec.solver.method = name.parse().map_err(invalid)?;
     }
@@ -467,6 +459,28 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         Termination::Interrupted => EXIT_INTERRUPTED,
         _ => EXIT_NOT_CONVERGED,
     })
+}
+
+/// The run saved in `file` (if given) and the configuration: `config`, else the one stored in
+/// the file.
+fn load(
+    config: Option<&Path>,
+    file: Option<&Path>,
+) -> Result<(Option<io::Saved>, Config), Failure> {
+    let saved = match file {
+        Some(path) => Some(io::read(path).map_err(file_error)?),
+        None => None,
+    };
+    let cfg = match (config, &saved) {
+        (Some(path), _) => Config::from_path(path).map_err(invalid)?,
+        (None, Some(s)) => s.header.config().map_err(invalid)?,
+        (None, None) => {
+            return Err(invalid(anyhow!(
+                "give a configuration file, or a result file to take it from"
+            )))
+        }
+    };
+    Ok((saved, cfg))
 }
 
 /// Creates the directory of `path` if needed and checks the target before solving, so that a

@@ -9,7 +9,6 @@
 use crate::{failure, file_error, invalid, Failure};
 use anyhow::Context;
 use clap::Args;
-use mfg::config::Config;
 use mfg::io::{self, write_report, ReportContext};
 use mfg::rl::metrics::Metrics;
 use mfg::rl::validate::{
@@ -134,15 +133,7 @@ pub fn run(a: ValidateArgs) -> Result<u8, Failure> {
         }
     };
     // The problem and its PDE solution.
-    let saved = match &a.solution {
-        Some(path) => Some(io::read(path).map_err(file_error)?),
-        None => None,
-    };
-    let cfg = match (&a.config, &saved) {
-        (Some(path), _) => Config::from_path(path).map_err(invalid)?,
-        (None, Some(s)) => s.header.config().map_err(invalid)?,
-        (None, None) => unreachable!("clap requires CONFIG or --solution"),
-    };
+    let (saved, cfg) = crate::load(a.config.as_deref(), a.solution.as_deref())?;
     let origin = cfg
         .path
         .clone()
