@@ -1,7 +1,8 @@
 //! `mfg validate` as a CI gate: exit 0 when the thresholds hold, 4 when one fails (the report
 //! and the pictures are written either way), 2 for bad input — a policy file with a NaN, a bad
 //! `--velocities`, an unknown `[rl]` key, too few steps for the CFL condition — with the error
-//! naming the dataset or the key; `--solution FILE` reuses a saved PDE solution.
+//! naming the dataset or the key; `--solution FILE` reuses a saved PDE solution; the pictures
+//! (1D heatmaps, 2D density panels, the exploitability curve) have the requested size.
 
 mod common;
 
@@ -186,4 +187,82 @@ fn help_documents_exit_code_4() {
     let out = text(&o);
     assert!(out.contains("4    mfg validate: a threshold"), "{out}");
     assert!(out.contains("--max-exploitability"), "{out}");
+}
+
+/// A picture of the requested size that is not blank.
+fn check_picture(path: &Path, size: (u32, u32)) {
+    let img = image::open(path).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), size, "{}", path.display());
+    let first = *img.get_pixel(0, 0);
+    let other = img.pixels().filter(|p| **p != first).count();
+    assert!(other > 1000, "{}: nearly blank", path.display());
+}
+
+/// In 2D (the corridor on 24 × 8 nodes): the PDE policy is validated (no W1, a control error per
+/// axis pair) and drawn as density panels of the policy and the PDE.
+#[test]
+fn two_dimensional_validation_and_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = coarse("corridor_2d.toml", 24, Some(8), 10, None);
+    let path = dir.path().join("c2d.toml");
+    std::fs::write(&path, &cfg.text).unwrap();
+    let plots = dir.path().join("plots");
+    let o = mfg(&[
+        "validate",
+        s(&path),
+        "--pde-policy",
+        "--equilibrium",
+        "none",
+        "--velocities",
+        "-6:6:9/-1:1:5",
+        "--plots",
+        s(&plots),
+        "--size",
+        "640x480",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("x: 9 values on [-6, 6], y: 5 values on [-1, 1] (45 actions)"),
+        "{out}"
+    );
+    // No W1 in 2D, no equilibrium asked for.
+    let east = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("east "))
+        .unwrap();
+    assert!(
+        east.contains(" — ") && east.contains("(not computed)"),
+        "{east}"
+    );
+    check_picture(&plots.join("densities.png"), (640, 480));
+    assert!(
+        !plots.join("exploitability.png").exists(),
+        "no run, no curve"
+    );
+
+    // 1D: every picture, of the requested size.
+    let cfg = config(dir.path(), "");
+    let plots = dir.path().join("plots1d");
+    let o = mfg(&[
+        "validate",
+        &cfg,
+        "--algo",
+        "fp",
+        "--iterations",
+        "20",
+        "--equilibrium",
+        "none",
+        "--plots",
+        s(&plots),
+        "--size",
+        "720x400",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    for name in ["walkers", "wheelchairs"] {
+        for what in ["density", "velocity"] {
+            check_picture(&plots.join(format!("{name}_{what}.png")), (720, 400));
+        }
+    }
+    check_picture(&plots.join("exploitability.png"), (720, 400));
 }
