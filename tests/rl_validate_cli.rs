@@ -229,7 +229,7 @@ fn two_dimensional_validation_and_pictures() {
     // No W1 in 2D, no equilibrium asked for.
     let east = out
         .lines()
-        .find(|l| l.trim_start().starts_with("east "))
+        .rfind(|l| l.trim_start().starts_with("east "))
         .unwrap();
     assert!(
         east.contains(" — ") && east.contains("(not computed)"),
