@@ -191,6 +191,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             OutputSpec::of(&cfg)
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
+            cli::validate::check_table(&cfg, &problem)
+                .with_context(|| format!("in {}", config.display()))
+                .map_err(invalid)?;
             for n in cfg.notes() {
                 eprintln!("note: {n}");
             }

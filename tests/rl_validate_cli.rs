@@ -176,9 +176,15 @@ fn bad_input_exits_2_naming_the_culprit() {
         assert!(text(&o).contains(want), "{args:?}: {}", text(&o));
     }
     let cfg = config(dir.path(), "[rl]\nvelocity = 3");
-    let o = mfg(&["validate", &cfg]);
+    for cmd in ["validate", "check"] {
+        let o = mfg(&[cmd, &cfg]);
+        assert_eq!(code(&o), 2, "{cmd}: {}", text(&o));
+        assert!(text(&o).contains("invalid rl:"), "{cmd}: {}", text(&o));
+    }
+    let cfg = config(dir.path(), "[rl]\nvelocities = { runners = [0.0] }");
+    let o = mfg(&["check", &cfg]);
     assert_eq!(code(&o), 2, "{}", text(&o));
-    assert!(text(&o).contains("invalid rl:"), "{}", text(&o));
+    assert!(text(&o).contains("rl.velocities.runners"), "{}", text(&o));
 }
 
 #[test]

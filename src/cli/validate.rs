@@ -125,6 +125,16 @@ impl ValidateArgs {
     }
 }
 
+/// Checks the `[rl]` table of `cfg` (for `mfg check`): every key, velocity set, the algorithm
+/// and its parameters, the thresholds.
+pub fn check_table(cfg: &mfg::config::Config, problem: &mfg::Problem) -> mfg::Result<()> {
+    let spec = RlSpec::from_table(cfg.spec.rl.as_ref())?;
+    spec.settings(problem, &[])?;
+    spec.algorithm()?;
+    spec.thresholds()?;
+    Ok(())
+}
+
 /// Runs `mfg validate`; returns the exit code.
 pub fn run(a: ValidateArgs) -> Result<u8, Failure> {
     let note = |s: &str| {
