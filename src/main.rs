@@ -301,14 +301,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     if let Some(name) = &a.method {
         cfg.spec.solver.method = name.parse().map_err(invalid)?;
     }
-    let origin = cfg
-        .path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("the stored configuration"));
-    let (problem, settings) = cfg
-        .build()
-        .with_context(|| format!("in {}", origin.display()))
-        .map_err(invalid)?;
+    let (origin, problem, settings) = build(&cfg)?;
     let output = OutputSpec::of(&cfg)
         .with_context(|| format!("in {}", origin.display()))
         .map_err(invalid)?;
@@ -484,6 +477,19 @@ fn load(
         }
     };
     Ok((saved, cfg))
+}
+
+/// Where `cfg` came from (for messages) and the problem and settings it describes.
+fn build(cfg: &Config) -> Result<(PathBuf, mfg::Problem, mfg::SolverSettings), Failure> {
+    let origin = cfg
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("the stored configuration"));
+    let (problem, settings) = cfg
+        .build()
+        .with_context(|| format!("in {}", origin.display()))
+        .map_err(invalid)?;
+    Ok((origin, problem, settings))
 }
 
 /// Creates the directory of `path` if needed and checks the target before solving, so that a

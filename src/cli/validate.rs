@@ -144,14 +144,7 @@ pub fn run(a: ValidateArgs) -> Result<u8, Failure> {
     };
     // The problem and its PDE solution.
     let (saved, cfg) = crate::load(a.config.as_deref(), a.solution.as_deref())?;
-    let origin = cfg
-        .path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("the stored configuration"));
-    let (problem, settings) = cfg
-        .build()
-        .with_context(|| format!("in {}", origin.display()))
-        .map_err(invalid)?;
+    let (origin, problem, settings) = crate::build(&cfg)?;
     let spec = RlSpec::from_table(cfg.spec.rl.as_ref())
         .with_context(|| format!("in {}", origin.display()))
         .map_err(invalid)?
