@@ -16,7 +16,7 @@
 //! than `restart_factor` over its best value (a safeguard for non-monotone couplings).
 
 use super::gmres::dot;
-use super::response::{non_finite, relax, Responses};
+use super::response::{stop_outcome, relax, Responses};
 use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
@@ -261,7 +261,7 @@ impl Method for Anderson {
             });
         if let Err(e) = swept {
             return Ok(StepMeasure {
-                outcome: non_finite(e)?,
+                outcome: stop_outcome(e)?,
                 ..Default::default()
             });
         }
