@@ -51,9 +51,12 @@ pub enum Error {
     },
 
     /// The Newton (policy-iteration) loop of one implicit HJB step did not reach its tolerance.
+    /// The outer methods turn it into the termination
+    /// [`crate::solve::Termination::InnerSolveFailed`], which keeps the iterate and history.
     #[error(
         "HJB Newton iteration did not converge for population {population} at time step {step}: \
-         residual {residual:.3e} after {iterations} iterations"
+         residual Δt‖R‖∞ = {residual:.3e} above its threshold {threshold:.3e} after {iterations} \
+         iterations"
     )]
     HjbNewton {
         /// Index k of the population.
@@ -62,8 +65,10 @@ pub enum Error {
         step: usize,
         /// Newton iterations done.
         iterations: usize,
-        /// Δt·|R|∞ reached.
+        /// Δt‖R‖∞ at the last iterate (units of u).
         residual: f64,
+        /// The stopping threshold it had to reach ([`crate::scheme::HjbStep::threshold`]).
+        threshold: f64,
     },
 
     /// A factorisation or linear solve failed: a zero or non-finite pivot (the scheme's

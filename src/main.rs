@@ -20,7 +20,8 @@ Exit codes:
   1    runtime failure: the solver failed (e.g. a linear solve) or a file could not be written
   2    invalid input: bad configuration, bad option, or a file that is missing, not an mfg
        result, or damaged
-  3    the solve ended without converging (max iterations, divergence, non-finite values);
+  3    the solve ended without converging (max iterations, divergence, non-finite values,
+       an inner HJB solve that failed);
        the results are saved when --out is given
   4    mfg validate: a threshold (--max-exploitability, --max-density-error,
        --max-control-error or [rl.thresholds]) does not hold; the report is still written
@@ -538,6 +539,9 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
         solution.history.len(),
         solution.seconds()
     );
+    if let Some(d) = &solution.detail {
+        println!("{d}");
+    }
     println!(
         "final residual {:.3e} (HJB {:.3e}, FP {:.3e}); last change: u {:.3e}, m {:.3e}",
         last.residual, last.residual_hjb, last.residual_fp, last.delta_u, last.delta_m
@@ -608,6 +612,9 @@ fn print_inspect(h: &io::Header, tail: usize, show_config: bool) {
         last.residual,
         h.wall_time
     );
+    if let Some(d) = &h.detail {
+        println!("  {d}");
+    }
     if !h.history.is_empty() && tail > 0 {
         println!(
             "history (last {}):\n  {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>7} {:>9}",

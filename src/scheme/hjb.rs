@@ -20,7 +20,8 @@ use crate::problem::{Population, Problem};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HjbSettings {
     /// Stop when Δt·|R|∞ ≤ tol·(1 + |u|∞): since ‖(I/Δt - Q)⁻¹‖∞ ≤ Δt, this bounds the error of
-    /// u^n due to the nonlinear solve by tol relative to the size of u.
+    /// u^n due to the nonlinear solve by tol relative to the size of u. On fine grids the
+    /// round-off floor of evaluating R takes over ([`HjbStep::threshold`]).
     pub tol: f64,
     /// Newton iterations before the step counts as failed.
     pub max_iterations: usize,
@@ -121,8 +122,32 @@ impl<'a> HjbStep<'a> {
         max
     }
 
-    /// Solves the step for u (in: initial guess, out: solution) by Newton's method; on return
-    /// `gen` holds Q(u) at the solution. Returns the number of Newton iterations.
+    /// The stopping threshold of the Newton loop at `u` (docs/math.md §3.3): Newton stops when
+    /// Δt‖R‖∞ ≤ max(tol (1 + ‖u‖∞), floor), where
+    ///
+    /// floor = c ε (‖u‖∞ + ‖u^{n+1}‖∞ + Δt ‖F‖∞ + 2 Δt q ‖u‖∞),   q = max_i |Q_ii|,
+    ///
+    /// bounds the round-off of evaluating Δt R in floating point: each term of Δt R is computed
+    /// with a relative error of a few ε, and ‖Q‖∞ = 2q, so on fine grids (q ~ ν/h²) the residual
+    /// cannot be computed more accurately than this, whatever the iterate. `gen` must hold Q(u).
+    pub fn threshold(&self, u: &[f64], gen: &Generator, tol: f64) -> f64 {
+        let u_max = max_abs(u);
+        (tol * (1.0 + u_max)).max(self.round_off_floor(u_max, gen))
+    }
+
+    /// The floor of [`HjbStep::threshold`], for ‖u‖∞ = `u_max`.
+    pub(crate) fn round_off_floor(&self, u_max: f64, gen: &Generator) -> f64 {
+        ROUND_OFF_FACTOR
+            * f64::EPSILON
+            * (u_max
+                + max_abs(self.u_next)
+                + self.dt * max_abs(self.cost)
+                + 2.0 * self.dt * gen.max_out_rate() * u_max)
+    }
+
+    /// Solves the step for u (in: initial guess, out: solution) by Newton's method, until
+    /// Δt‖R‖∞ is below [`HjbStep::threshold`]; on return `gen` holds Q(u) at the solution.
+    /// Returns the number of Newton iterations.
     pub fn solve(
         &self,
         u: &mut [f64],
@@ -131,7 +156,7 @@ impl<'a> HjbStep<'a> {
         settings: &HjbSettings,
     ) -> Result<usize> {
         let dt = self.dt;
-        let mut last = f64::INFINITY;
+        let (mut last, mut target) = (f64::INFINITY, 0.0);
         for it in 0..=settings.max_iterations {
             let r = self.residual(u, &mut ws.step, gen);
             if !r.is_finite() {
@@ -141,19 +166,24 @@ impl<'a> HjbStep<'a> {
                     step: self.n,
                 });
             }
-            let scale = 1.0 + u.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            if dt * r <= settings.tol * scale {
+            // The floor costs a pass over the rates: only computed when the relative test fails.
+            let u_max = max_abs(u);
+            target = settings.tol * (1.0 + u_max);
+            if dt * r <= target {
                 return Ok(it);
             }
-            last = r;
+            target = target.max(self.round_off_floor(u_max, gen));
+            if dt * r <= target {
+                return Ok(it);
+            }
+            last = dt * r;
             if it == settings.max_iterations {
                 break;
             }
             ws.solver.factor(self.grid, gen, 1.0 / dt)?;
             // The residual is re-evaluated exactly above, so the correction only needs a linear
             // residual well below the stopping threshold (‖·‖∞ ≤ ‖·‖₂), not round-off.
-            ws.solver
-                .solve_to(&mut ws.step.res, 0.1 * settings.tol * scale / dt)?;
+            ws.solver.solve_to(&mut ws.step.res, 0.1 * target / dt)?;
             u.iter_mut()
                 .zip(&ws.step.res)
                 .for_each(|(ui, di)| *ui -= di);
@@ -163,9 +193,19 @@ impl<'a> HjbStep<'a> {
             step: self.n,
             iterations: settings.max_iterations,
             residual: last,
+            threshold: target,
         })
     }
 }
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |a, x| a.max(x.abs()))
+}
+
+/// The c of the round-off floor of [`HjbStep::threshold`]: a residual entry sums 2d + 3 terms
+/// (the rates times differences of u, ℓ, the time difference, F), each with a relative
+/// rounding error of a few ε.
+pub(crate) const ROUND_OFF_FACTOR: f64 = 1.0;
 
 /// The backward HJB sweep of population k against the densities `m` of all populations, with
 /// the running costs `costs` (level n holds F^k(m^{n+1})).

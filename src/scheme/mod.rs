@@ -69,6 +69,10 @@ pub struct Residual {
     pub hjb: f64,
     /// max_n h^d Σ_i |F_F|: the FP rows, in units of mass.
     pub fp: f64,
+    /// A bound on the round-off of evaluating these norms at this point (docs/math.md §3.5):
+    /// the residual cannot be computed more accurately, so a stopping test below it could
+    /// never pass (it grows like ν/h² on fine grids).
+    pub floor: f64,
 }
 
 impl Residual {

@@ -17,7 +17,7 @@
 //! mass), each also covering the fixed levels (a foreign iterate may violate them).
 
 use super::generator::{local_densities, Generator};
-use super::hjb::{HjbStep, StepBuffers};
+use super::hjb::{HjbStep, StepBuffers, ROUND_OFF_FACTOR};
 use super::jacobian::{Layout, LinearizationPart};
 use super::{densities_at, nan_max, Linearization, Residual};
 use crate::error::{Error, Result};
@@ -249,6 +249,7 @@ impl System {
         residuals.iter().fold(Residual::default(), |a, r| Residual {
             hjb: nan_max(a.hjb, r.hjb),
             fp: nan_max(a.fp, r.fp),
+            floor: a.floor.max(r.floor),
         })
     }
 }
@@ -293,6 +294,13 @@ impl PopulationEval<'_> {
             let rh = step.residual(u.level(n), &mut sc.step, gen);
             gen.apply_transpose(grid, densities[k], &mut sc.qtm);
             let (mk, mnext) = (m[k].level(n), densities[k]);
+            // The FP row's terms: m^{n+1}, m^n and Δt Qᵀm^{n+1} (‖Qᵀ‖₁ = 2 max_i |Q_ii|).
+            let q = gen.max_out_rate();
+            let fp_floor = ROUND_OFF_FACTOR
+                * f64::EPSILON
+                * (grid.l1(mk) + (1.0 + 2.0 * dt * q) * grid.l1(mnext));
+            let u_max = u.level(n).iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            r.floor = r.floor.max(step.round_off_floor(u_max, gen)).max(fp_floor);
             let mut fp = 0.0;
             for i in 0..nn {
                 fp += ((mnext[i] - mk[i]) - dt * sc.qtm[i]).abs();

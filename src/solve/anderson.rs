@@ -15,7 +15,7 @@
 //! The history restarts when the least-squares problem is ill-conditioned or ‖f‖ grows by more
 //! than `restart_factor` over its best value (a safeguard for non-monotone couplings).
 
-use super::response::{non_finite, relax, Responses};
+use super::response::{relax, stop_outcome, Responses};
 use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
 use crate::field::Field;
@@ -263,7 +263,7 @@ impl Method for Anderson {
             });
         if let Err(e) = swept {
             return Ok(StepMeasure {
-                outcome: non_finite(e)?,
+                outcome: stop_outcome(e)?,
                 ..Default::default()
             });
         }

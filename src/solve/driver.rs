@@ -49,14 +49,19 @@ pub enum Termination {
     NonFinite,
     /// An observer asked to stop (e.g. Ctrl-C).
     Interrupted,
+    /// An inner solve (the Newton loop of an implicit HJB step) did not reach its threshold;
+    /// [`Solution::detail`] names the population, the time step and the residual, and the
+    /// iterate is the last one the outer method completed.
+    InnerSolveFailed,
 }
 
-const TERMINATIONS: [Termination; 5] = [
+const TERMINATIONS: [Termination; 6] = [
     Termination::Converged,
     Termination::MaxIterations,
     Termination::Diverged,
     Termination::NonFinite,
     Termination::Interrupted,
+    Termination::InnerSolveFailed,
 ];
 
 impl Termination {
@@ -68,6 +73,7 @@ impl Termination {
             Termination::Diverged => "diverged",
             Termination::NonFinite => "non-finite",
             Termination::Interrupted => "interrupted",
+            Termination::InnerSolveFailed => "inner-solve-failed",
         }
     }
 
@@ -165,7 +171,7 @@ pub struct Silent;
 impl Observer for Silent {}
 
 /// How one step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Outcome {
     /// The step was taken (the iterate may be unchanged if the method backed off internally,
     /// e.g. Newton restarting a continuation stage).
@@ -185,12 +191,48 @@ pub enum Outcome {
         /// The time step, when known.
         step: Option<usize>,
     },
+    /// The Newton loop of an implicit HJB step did not reach its threshold (see
+    /// [`crate::scheme::HjbStep::threshold`]); the iterate is unchanged and the run ends as
+    /// [`Termination::InnerSolveFailed`].
+    InnerSolveFailed {
+        /// The population k.
+        population: usize,
+        /// The time step n (u^n was solved for).
+        step: usize,
+        /// Newton iterations done.
+        iterations: usize,
+        /// Δt‖R‖∞ at the last iterate.
+        residual: f64,
+        /// The threshold it had to reach.
+        threshold: f64,
+    },
 }
 
 impl Outcome {
-    /// A human-readable account of a non-finite outcome.
-    fn describe(&self) -> Option<String> {
+    /// The termination a stopping outcome ends the run with (`None`: the run goes on).
+    fn termination(&self) -> Option<Termination> {
+        match self {
+            Outcome::NonFinite { .. } => Some(Termination::NonFinite),
+            Outcome::InnerSolveFailed { .. } => Some(Termination::InnerSolveFailed),
+            Outcome::Advanced | Outcome::Stalled => None,
+        }
+    }
+
+    /// A human-readable account of a stopping outcome.
+    fn describe(&self, problem: &Problem) -> Option<String> {
         match *self {
+            Outcome::InnerSolveFailed {
+                population,
+                step,
+                iterations,
+                residual,
+                threshold,
+            } => Some(format!(
+                "the HJB Newton iteration of population {population} ({:?}) did not converge at \
+                 time step {step}: residual Δt‖R‖∞ = {residual:.3e} above its threshold \
+                 {threshold:.3e} after {iterations} iterations ([solver.hjb] tol, max_iterations)",
+                problem.population(population).name()
+            )),
             Outcome::NonFinite {
                 what,
                 population,
@@ -295,9 +337,9 @@ pub fn run(
             break Termination::MaxIterations;
         }
         let measure = method.step(problem, &mut iterate, iteration)?;
-        if let Outcome::NonFinite { .. } = measure.outcome {
-            detail = measure.outcome.describe();
-            break Termination::NonFinite;
+        if let Some(termination) = measure.outcome.termination() {
+            detail = measure.outcome.describe(problem);
+            break termination;
         }
         let stats = StepStats {
             iteration: iteration + 1,
@@ -314,7 +356,7 @@ pub fn run(
         if !stats.residual.is_finite() || !iterate.is_finite() {
             break Termination::NonFinite;
         }
-        if stopping.converged(&stats) {
+        if stopping.converged(&stats, measure.residual.floor) {
             break Termination::Converged;
         }
         if stopping.diverged(&history) {

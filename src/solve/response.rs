@@ -83,8 +83,8 @@ impl Responses {
     /// receives the backward HJB sweep of population k, warm started from `iterate.u[k]` when
     /// `warm`, and `buffers[k].gens` its generators; then `then(k, buffers[k], workspace)` runs
     /// in the same parallel task (e.g. the FP sweep). Returns the total number of HJB Newton
-    /// iterations, or the measure of a step ended by a sweep that met a non-finite value
-    /// (nothing committed).
+    /// iterations, or the measure of a step ended by a sweep that met a non-finite value or
+    /// whose HJB Newton loop failed (nothing committed).
     pub fn best_responses(
         &mut self,
         problem: &Problem,
@@ -114,7 +114,7 @@ impl Responses {
             .collect();
         match newton {
             Ok(n) => Ok(Ok(n.iter().sum())),
-            Err(e) => non_finite(e).map(|outcome| {
+            Err(e) => stop_outcome(e).map(|outcome| {
                 Err(StepMeasure {
                     outcome,
                     ..Default::default()
@@ -152,9 +152,23 @@ pub(crate) fn relax(new: &mut Field, old: &Field, theta: f64) {
     }
 }
 
-/// A non-finite value met by a sweep is an outcome of the step; any other error stays one.
-pub(crate) fn non_finite(e: Error) -> Result<Outcome> {
+/// A non-finite value met by a sweep, or an HJB step whose Newton loop failed, is an outcome
+/// of the step (it ends the run with the iterate and history kept); any other error stays one.
+pub(crate) fn stop_outcome(e: Error) -> Result<Outcome> {
     match e {
+        Error::HjbNewton {
+            population,
+            step,
+            iterations,
+            residual,
+            threshold,
+        } => Ok(Outcome::InnerSolveFailed {
+            population,
+            step,
+            iterations,
+            residual,
+            threshold,
+        }),
         Error::NonFinite {
             what,
             population,

@@ -32,9 +32,13 @@ impl Default for Stopping {
 }
 
 impl Stopping {
-    /// All tolerances met.
-    pub fn converged(&self, s: &StepStats) -> bool {
-        s.delta_u <= self.tol_u && s.delta_m <= self.tol_m && s.residual <= self.tol_residual
+    /// All tolerances met. `residual_floor` bounds the round-off of the residual's evaluation
+    /// ([`crate::scheme::Residual::floor`]): the residual test is residual ≤ max(tol_residual,
+    /// floor), so that refining a grid (the floor grows like ν/h²) cannot make it unreachable.
+    pub fn converged(&self, s: &StepStats, residual_floor: f64) -> bool {
+        s.delta_u <= self.tol_u
+            && s.delta_m <= self.tol_m
+            && s.residual <= self.tol_residual.max(residual_floor)
     }
 
     /// The residual has blown up relative to the first step.
