@@ -89,7 +89,10 @@ fn a_failed_inner_solve_saves_state_and_history() {
         all.contains("population 0 (\"a\")") || all.contains("population 1 (\"b\")"),
         "{all}"
     );
-    assert!(all.contains("time step") && all.contains("residual"), "{all}");
+    assert!(
+        all.contains("time step") && all.contains("residual"),
+        "{all}"
+    );
 
     let saved = io::read(&out).unwrap();
     assert_eq!(
@@ -98,7 +101,10 @@ fn a_failed_inner_solve_saves_state_and_history() {
     );
     assert_eq!(saved.solution.termination, Termination::InnerSolveFailed);
     let detail = saved.header.detail.clone().expect("termination_detail");
-    assert!(detail.contains("HJB Newton") && detail.contains("time step"), "{detail}");
+    assert!(
+        detail.contains("HJB Newton") && detail.contains("time step"),
+        "{detail}"
+    );
     // The failed step changed nothing: the state and history are those of the three completed
     // iterations.
     assert_eq!(saved.solution.history, before.solution.history);
