@@ -1,27 +1,14 @@
 //! The `mfg` binary: exit codes, `inspect`, Ctrl-C (SIGINT) saving the state and exiting 130,
 //! `--resume` reaching the result of an uninterrupted run, and atomic writes surviving `kill -9`.
 
+mod cli_common;
+use cli_common::{code, mfg, run, s, stderr};
+
 use mfg::io::{self, RunState};
 use mfg::solve::{StepStats, Termination};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn mfg() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mfg"))
-}
-
-fn run(args: &[&str]) -> Output {
-    mfg().args(args).output().expect("mfg runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A 1D two-population problem; `relaxation` small makes Picard slow (many cheap iterations).
 /// `max_it = 0` means "no cap": a huge cap and unreachable tolerances, only a signal ends it;
@@ -73,10 +60,6 @@ relaxation = {relaxation}
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

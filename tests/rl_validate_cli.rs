@@ -4,32 +4,15 @@
 //! naming the dataset or the key; `--solution FILE` reuses a saved PDE solution; the pictures
 //! (1D heatmaps, 2D density panels, the exploitability curve) have the requested size.
 
+mod cli_common;
+use cli_common::{code, run as mfg, s, text};
+
 mod common;
 
 use common::examples::coarse;
 use mfg::io::{read_policy, write_policy};
 use mfg::rl::validate::Imported;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn mfg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfg"))
-        .args(args)
-        .output()
-        .expect("mfg runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The two-group example on 41 nodes and 20 time steps, with `extra` appended.
 fn config(dir: &Path, extra: &str) -> String {
@@ -37,10 +20,6 @@ fn config(dir: &Path, extra: &str) -> String {
     let path = dir.join(format!("coarse{}.toml", extra.len()));
     std::fs::write(&path, format!("{}\n{extra}", cfg.text)).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

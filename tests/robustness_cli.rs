@@ -2,33 +2,12 @@
 //! recorded termination with everything saved), problems too large for the memory, results
 //! holding NaN or negative densities, and configurations that were accepted too easily.
 
+mod cli_common;
+use cli_common::{code, run, s, text};
+
 use mfg::io::{self, RunState};
 use mfg::solve::Termination;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mfg"))
-        .args(args)
-        .output()
-        .expect("mfg runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A small 1D two-population problem; `extra` is appended (e.g. a `[solver.hjb]` table).
 fn config(dir: &Path, name: &str, max_iterations: usize, extra: &str) -> PathBuf {
