@@ -17,7 +17,7 @@ pub use self::hdf5::{
 pub use policy::{read_policy, write_policy};
 pub use report::{write_report, ReportContext};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong reading or writing a result file. Each variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -114,3 +114,69 @@ pub enum Error {
 
 /// Result alias of this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Creates (truncating) an HDF5 file whose descriptor is not inherited by child processes.
+pub(crate) fn create_h5(path: &Path) -> ::hdf5::Result<::hdf5::File> {
+    let file = ::hdf5::File::create(path)?;
+    close_on_exec(&file);
+    Ok(file)
+}
+
+/// Opens an HDF5 file read-only, its descriptor not inherited by child processes.
+pub(crate) fn open_h5(path: &Path) -> ::hdf5::Result<::hdf5::File> {
+    let file = ::hdf5::File::open(path)?;
+    close_on_exec(&file);
+    Ok(file)
+}
+
+/// Marks the descriptor of `file` close-on-exec. HDF5 opens files without `O_CLOEXEC` and
+/// locks them with `flock`, which belongs to the open file description: a child process started
+/// while the file is open (by another thread, e.g. `mfg` spawned by a test or a workflow) would
+/// inherit the descriptor and keep the lock for its whole life, and the next open of the file
+/// would fail with "unable to lock file". Best effort: a driver without a descriptor is left as
+/// it is.
+#[cfg(unix)]
+fn close_on_exec(file: &::hdf5::File) {
+    let mut handle: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: `file.id()` is a valid open file identifier for the duration of the call; for the
+    // default (sec2) driver H5Fget_vfd_handle stores a pointer to the driver's `int` descriptor,
+    // which stays valid while the file is open; fcntl(F_SETFD) only changes descriptor flags.
+    unsafe {
+        let status =
+            hdf5_sys::h5f::H5Fget_vfd_handle(file.id(), hdf5_sys::h5p::H5P_DEFAULT, &mut handle);
+        if status >= 0 && !handle.is_null() {
+            let fd = *(handle as *const libc::c_int);
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn close_on_exec(_file: &::hdf5::File) {}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A child started while a file is open must not keep its lock: before the descriptors were
+    /// marked close-on-exec, the child (here `sleep`) inherited the exclusive lock of the newly
+    /// created file and the reopen failed with "unable to lock file".
+    #[test]
+    fn a_child_process_does_not_inherit_the_file_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.h5");
+        let file = create_h5(&path).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        drop(file);
+        let reopened = open_h5(&path);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        reopened.unwrap();
+    }
+}

@@ -27,7 +27,7 @@ const MAX_ENTRIES: usize = 1 << 31;
 pub fn write_policy(path: impl AsRef<Path>, file: &ImportedFile) -> Result<()> {
     let path = path.as_ref();
     replace_hdf5(path, |tmp| {
-        let f = h5::File::create(tmp).ctx(tmp, || "creating the file".into())?;
+        let f = super::create_h5(tmp).ctx(tmp, || "creating the file".into())?;
         attr_str(tmp, &f, "format", POLICY_FORMAT)?;
         attr_u64(tmp, &f, "format_version", POLICY_VERSION)?;
         attr_str(tmp, &f, "mfg_version", env!("CARGO_PKG_VERSION"))?;
@@ -117,7 +117,7 @@ fn read_f64(r: &Reader<'_>, g: &h5::Group, name: &str) -> Result<(Vec<usize>, Ve
 pub fn read_policy(path: impl AsRef<Path>) -> Result<ImportedFile> {
     let path = path.as_ref();
     check_hdf5(path)?;
-    let file = h5::File::open(path).map_err(|e| Error::Corrupt {
+    let file = super::open_h5(path).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         detail: e.to_string(),
     })?;

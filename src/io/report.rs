@@ -43,7 +43,7 @@ fn write_file(
     v: &Validation,
     ctx: &ReportContext<'_>,
 ) -> Result<()> {
-    let f = h5::File::create(path).ctx(path, || "creating the file".into())?;
+    let f = super::create_h5(path).ctx(path, || "creating the file".into())?;
     attr_str(path, &f, "format", REPORT_FORMAT)?;
     attr_u64(path, &f, "format_version", POLICY_VERSION)?;
     attr_str(path, &f, "mfg_version", env!("CARGO_PKG_VERSION"))?;

@@ -52,7 +52,7 @@ pub(in crate::io) fn check_hdf5(path: &Path) -> Result<()> {
 /// Opens `path` and checks that it is an mfg result file of a supported version.
 fn open(path: &Path) -> Result<(h5::File, u32)> {
     check_hdf5(path)?;
-    let file = h5::File::open(path).map_err(|e| Error::Corrupt {
+    let file = crate::io::open_h5(path).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         detail: e.to_string(),
     })?;

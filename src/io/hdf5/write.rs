@@ -108,7 +108,7 @@ fn write_file(
     config: Option<&Config>,
     options: &WriteOptions,
 ) -> Result<()> {
-    let file = h5::File::create(path).ctx(path, || "creating the file".into())?;
+    let file = crate::io::create_h5(path).ctx(path, || "creating the file".into())?;
     let grid = &problem.grid();
     let levels = problem.time().nt + 1;
     let last = run.history.last();
