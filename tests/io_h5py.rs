@@ -28,11 +28,6 @@ fn python() -> String {
     python
 }
 
-/// The tests run in parallel threads, and a Python child inherits the descriptors (without
-/// close-on-exec) of the files another thread's HDF5 is writing at that moment, with their
-/// locks: HDF5's file locking would then make the other test's Python fail to open its file.
-const UNLOCKED: &str = "FALSE";
-
 const SCRIPT: &str = r#"
 import sys, h5py, numpy as np
 path, nt, ny, nx, its = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -78,7 +73,6 @@ fn check(cfg: &Config, ny: usize) {
     )
     .unwrap();
     let o = Command::new(python())
-        .env("HDF5_USE_FILE_LOCKING", UNLOCKED)
         .args(["-c", SCRIPT, path.to_str().unwrap()])
         .arg(problem.time().nt.to_string())
         .arg(ny.to_string())
@@ -143,7 +137,6 @@ fn run_python(args: &[&str], dir: &std::path::Path) {
     let o = Command::new(python())
         .args(args)
         .current_dir(dir)
-        .env("HDF5_USE_FILE_LOCKING", UNLOCKED)
         .output()
         .unwrap();
     assert!(
