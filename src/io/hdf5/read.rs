@@ -1,7 +1,9 @@
 //! Reading a result file back: its signature, format version and schema are checked, and a
 //! missing or misshapen part is reported as [`Error::Damaged`] naming it.
 
-use super::*;
+use super::{
+    field_shape, Header, RunState, Saved, SavedPopulation, AXES, FORMAT_NAME, FORMAT_VERSION,
+};
 use crate::config::Format;
 use crate::field::Field;
 use crate::grid::{Axis, Boundary, Grid, TimeGrid};

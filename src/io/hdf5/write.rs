@@ -1,7 +1,10 @@
 //! Writing a result file: a finished solution or a checkpoint, atomically (a temporary file
 //! beside the target, then a rename), in the layout of `docs/hdf5-layout.md`.
 
-use super::*;
+use super::{
+    field_shape, level_shape, now_rfc3339, Ctx, Run, WriteOptions, AXES, FORMAT_NAME,
+    FORMAT_VERSION,
+};
 use crate::config::{Config, Format};
 use crate::io::{atomic, Error, Result};
 use crate::problem::Problem;
