@@ -6,7 +6,7 @@
 //! `mfg validate` ([`super::report`]) stores its policy in the same layout, so that a report is
 //! also a policy file.
 
-use super::hdf5::{attr_f64, attr_str, attr_u64, check_hdf5, replace_hdf5, vlu, Ctx, Reader};
+use super::hdf5::{attr_f64, attr_str, attr_u64, open_hdf5, replace_hdf5, vlu, Ctx, Reader};
 use super::{Error, Result};
 use crate::rl::validate::{Imported, ImportedFile, ImportedPolicy};
 use ::hdf5 as h5;
@@ -116,11 +116,7 @@ fn read_f64(r: &Reader<'_>, g: &h5::Group, name: &str) -> Result<(Vec<usize>, Ve
 /// Reads a policy file (or a validation report, whose `/policies` group has the same layout).
 pub fn read_policy(path: impl AsRef<Path>) -> Result<ImportedFile> {
     let path = path.as_ref();
-    check_hdf5(path)?;
-    let file = super::open_h5(path).map_err(|e| Error::Corrupt {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    let file = open_hdf5(path)?;
     let r = Reader { path };
     let not_policy = |reason: String| Error::NotMfg {
         path: path.to_path_buf(),

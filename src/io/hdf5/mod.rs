@@ -11,7 +11,7 @@ mod write;
 pub use read::{read, read_header};
 pub use write::write;
 // For the policy files and reports of `mfg validate` (io/policy.rs, io/report.rs).
-pub(super) use read::{check_hdf5, Reader};
+pub(super) use read::{open_hdf5, Reader};
 pub(super) use write::{attr_f64, attr_str, attr_u64, dataset_1d, replace_hdf5, vlu};
 
 use super::{Error, Result};

@@ -17,7 +17,7 @@ use std::path::Path;
 const SIGNATURE: [u8; 8] = [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n'];
 
 /// Checks that `path` exists and carries the HDF5 signature.
-pub(in crate::io) fn check_hdf5(path: &Path) -> Result<()> {
+fn check_hdf5(path: &Path) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
@@ -51,13 +51,19 @@ pub(in crate::io) fn check_hdf5(path: &Path) -> Result<()> {
     })
 }
 
-/// Opens `path` and checks that it is an mfg result file of a supported version.
-fn open(path: &Path) -> Result<(h5::File, u32)> {
+/// Opens `path` read-only after checking that it exists and carries the HDF5 signature; a file
+/// the HDF5 library then refuses is [`Error::Corrupt`].
+pub(in crate::io) fn open_hdf5(path: &Path) -> Result<h5::File> {
     check_hdf5(path)?;
-    let file = crate::io::open_h5(path).map_err(|e| Error::Corrupt {
+    crate::io::open_h5(path).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         detail: e.to_string(),
-    })?;
+    })
+}
+
+/// Opens `path` and checks that it is an mfg result file of a supported version.
+fn open(path: &Path) -> Result<(h5::File, u32)> {
+    let file = open_hdf5(path)?;
     let not_ours = |reason: String| Error::NotMfg {
         path: path.to_path_buf(),
         reason,
