@@ -5,6 +5,7 @@
 //! non-finite values, naming the field and the node.
 
 use crate::error::{Error, Result};
+use crate::expr::Parameters;
 use crate::grid::Grid;
 use serde::{Deserialize, Serialize};
 
@@ -99,12 +100,13 @@ impl FieldSpec {
         FieldSpec::Constant(0.0)
     }
 
-    /// Samples the field on every node of `grid`; `field` names it in errors.
-    pub fn sample(&self, grid: &Grid, field: &str) -> Result<Vec<f64>> {
+    /// Samples the field on every node of `grid`, with the named `parameters` available to
+    /// expressions; `field` names it in errors.
+    pub fn sample(&self, grid: &Grid, field: &str, parameters: &Parameters) -> Result<Vec<f64>> {
         let d = grid.dim();
         let values = match self {
             FieldSpec::Constant(c) => vec![*c; grid.len()],
-            FieldSpec::Expression(text) => sample_expression(grid, text, field)?,
+            FieldSpec::Expression(text) => sample_expression(grid, text, field, parameters)?,
             FieldSpec::Profile(p) => match p {
                 Profile::Gaussian {
                     mean,
@@ -155,8 +157,13 @@ impl FieldSpec {
     }
 }
 
-fn sample_expression(grid: &Grid, text: &str, field: &str) -> Result<Vec<f64>> {
-    let expr = crate::expr::Expression::parse(text, field)?;
+fn sample_expression(
+    grid: &Grid,
+    text: &str,
+    field: &str,
+    parameters: &Parameters,
+) -> Result<Vec<f64>> {
+    let expr = crate::expr::Expression::parse_with(text, field, parameters)?;
     let d = grid.dim();
     let allowed = &["x", "y"][..d];
     // exmex orders variables alphabetically; map each to its axis.

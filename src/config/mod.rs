@@ -25,6 +25,7 @@ pub use solver::{
 };
 
 use crate::error::{Error, Result};
+pub use crate::expr::Parameters;
 use crate::problem::Problem;
 use crate::solve::SolverSettings;
 use serde::de::DeserializeOwned;
@@ -42,6 +43,10 @@ pub struct Spec {
     pub grid: GridSpec,
     /// `[time]`.
     pub time: TimeSpec,
+    /// `[parameters]`: named numbers every expression of the file may use (e.g. `door = 0.4`,
+    /// then `potential = "if(x < door, 0, 1)"`).
+    #[serde(default, skip_serializing_if = "Parameters::is_empty")]
+    pub parameters: Parameters,
     #[serde(rename = "population")]
     /// `[[population]]`, in order.
     pub populations: Vec<PopulationSpec>,
@@ -315,6 +320,42 @@ log = [0.1, 0.2]
         assert_eq!(output["not_a_key"].as_integer(), Some(1));
         let again = Config::from_toml_str(&toml::to_string(&c.spec).unwrap()).unwrap();
         assert_eq!(again.spec, c.spec);
+    }
+
+    #[test]
+    fn parameters_are_shared_between_populations() {
+        let text = MINIMAL
+            .replace(
+                "[[population]]\nname = \"a\"",
+                "[parameters]\ndoor = 0.4\nwall = -0.25\n[[population]]\nname = \"a\"",
+            )
+            .replace(
+                "potential = \"x^2\"",
+                "potential = \"if(x < door, 1, wall)\"",
+            )
+            .replace("initial = \"1 + 0*x\"", "initial = \"1 + (x >= wall)\"");
+        let (p, _) = Config::from_toml_str(&text).unwrap().build().unwrap();
+        for i in 0..p.grid().len() {
+            let x = p.grid().point(i)[0];
+            let v = if x < 0.4 { 1.0 } else { -0.25 };
+            assert_eq!(p.population(0).potential()[i], v);
+        }
+        let m0 = p.population(1).initial();
+        let (lo, hi) = (m0[0], m0[20]);
+        assert!((hi / lo - 2.0).abs() < 1e-12, "{lo} {hi}");
+        let bad = text.replace("door = 0.4", "sin = 0.4");
+        let e = Config::from_toml_str(&bad).unwrap().build().unwrap_err();
+        assert!(e.to_string().contains("parameters.sin"), "{e}");
+        let unknown = text.replace("x < door", "x < dor");
+        let e = Config::from_toml_str(&unknown)
+            .unwrap()
+            .build()
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("population[0].potential") && msg.contains("dor"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -232,14 +232,26 @@ impl Spec {
             ));
         }
         self.coupling.check_rows(self.populations.len())?;
+        let pars = &self.parameters;
+        for (name, value) in pars {
+            crate::expr::check_parameter(name, *value, &format!("parameters.{name}"))?;
+        }
         let mut builder = Problem::builder(grid.clone(), time);
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
             builder = builder.population(
                 Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build())
-                    .potential_values(p.potential.sample(&grid, &format!("{field}.potential"))?)
-                    .terminal_values(p.terminal.sample(&grid, &format!("{field}.terminal"))?)
-                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"))?),
+                    .potential_values(p.potential.sample(
+                        &grid,
+                        &format!("{field}.potential"),
+                        pars,
+                    )?)
+                    .terminal_values(p.terminal.sample(
+                        &grid,
+                        &format!("{field}.terminal"),
+                        pars,
+                    )?)
+                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?),
             );
         }
         builder.boxed_coupling(self.coupling.build()).build()
