@@ -176,3 +176,14 @@ fn a_closed_stdout_pipe_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn population_mass_zero_or_negative() {
+    let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\nmass = 0"));
+    assert!(
+        e.contains("population[0].mass") && e.contains("starts empty") && e.contains("\"a\""),
+        "{e}"
+    );
+    let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\nmass = -2"));
+    assert!(e.contains("population[0].mass") && e.contains("-2"), "{e}");
+}

@@ -35,7 +35,8 @@ fn two_population_problem(grid: Grid, nt: usize) -> Problem {
     };
     let b = Population::boxed_builder("b", 0.3, hb)
         .initial(|x| (-(x[0] - 0.7).powi(2) * 30.0).exp() + 1e-3)
-        .terminal(|x| (x[0] - 0.1).powi(2));
+        .terminal(|x| (x[0] - 0.1).powi(2))
+        .mass(2.5);
     let coupling = Sum(vec![
         Box::new(Linear::from_rows(&[vec![0.5, 1.0], vec![1.0, 0.5]])),
         Box::new(Log::diagonal(&[0.05, 0.05])),
@@ -52,11 +53,12 @@ fn check_mass_and_positivity(problem: &Problem, iterations: usize) {
     let sol = mfg::solve(problem, &settings(iterations, 0.5)).unwrap();
     for k in 0..problem.k() {
         let mass = sol.mass(problem, k);
+        let want = problem.population(k).mass();
         for (n, v) in mass.iter().enumerate() {
             assert!(
-                (v - 1.0).abs() <= 1e-12,
+                (v - want).abs() <= 1e-12 * want,
                 "population {k}, level {n}: mass {v} (drift {:e})",
-                v - 1.0
+                v - want
             );
         }
         let min = sol.iterate.m[k]

@@ -63,8 +63,11 @@ pub struct PopulationSpec {
     #[serde(default)]
     /// Hamiltonian (default quadratic, cost 1).
     pub hamiltonian: HamiltonianSpec,
-    /// Initial density m0 (normalised to unit mass).
+    /// Initial density m0 (normalised to the mass).
     pub initial: FieldSpec,
+    #[serde(default = "one")]
+    /// Mass M > 0 of the population (default 1): Σ_i m0_i h^d = M.
+    pub mass: f64,
     #[serde(default = "FieldSpec::zero")]
     /// Running potential V (default 0).
     pub potential: FieldSpec,
@@ -251,7 +254,8 @@ impl Spec {
                         &format!("{field}.terminal"),
                         pars,
                     )?)
-                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?),
+                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?)
+                    .mass(p.mass),
             );
         }
         builder.boxed_coupling(self.coupling.build()).build()

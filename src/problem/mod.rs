@@ -3,7 +3,8 @@
 //! f^k(x, m^1..m^K).
 //!
 //! A [`Problem`] is built by a [`ProblemBuilder`], which owns the grid, samples every field on
-//! it, checks every value and normalises each m0^k to unit discrete mass; its fields are private,
+//! it, checks every value and normalises each m0^k to the population's mass (1 unless set with
+//! [`PopulationBuilder::mass`]); its fields are private,
 //! so a `Problem` value is always valid.
 //!
 //! ```
@@ -86,12 +87,14 @@ impl<'a> ProblemBuilder<'a> {
     }
 
     /// Samples every field on the grid, validates everything and normalises every initial
-    /// density to Σ_i m0_i h^d = 1. Negative, non-finite or zero-mass initial densities are
-    /// errors, never silently fixed.
+    /// density to Σ_i m0_i h^d = M_k, the population's mass. Negative, non-finite or zero-mass
+    /// initial densities are errors, never silently fixed; so is a population of mass 0 (it
+    /// would stay empty: no transition between populations can fill it).
     pub fn build(self) -> Result<Problem> {
         let grid = self.grid;
         let mut populations = Vec::with_capacity(self.populations.len());
         for (k, p) in self.populations.into_iter().enumerate() {
+            check_mass(k, &p.name, p.mass)?;
             let mut initial = p.initial.sample(&grid);
             check_field(&grid, &initial, &format!("population[{k}].initial"))?;
             if let Some((i, v)) = initial.iter().enumerate().find(|(_, v)| **v < 0.0) {
@@ -107,7 +110,8 @@ impl<'a> ProblemBuilder<'a> {
                     format!("the density has mass {mass}: it must integrate to a positive number"),
                 ));
             }
-            initial.iter_mut().for_each(|v| *v /= mass);
+            let scale = p.mass / mass;
+            initial.iter_mut().for_each(|v| *v *= scale);
             populations.push(Population {
                 name: p.name,
                 sigma: p.sigma,
@@ -115,6 +119,7 @@ impl<'a> ProblemBuilder<'a> {
                 potential: p.potential.sample(&grid),
                 terminal: p.terminal.sample(&grid),
                 initial,
+                mass: p.mass,
             });
         }
         let problem = Problem {
@@ -231,6 +236,25 @@ impl Problem {
         }
         s
     }
+}
+
+fn check_mass(k: usize, name: &str, mass: f64) -> Result<()> {
+    if mass == 0.0 {
+        return Err(Error::invalid(
+            format!("population[{k}].mass"),
+            format!(
+                "population {name:?} starts empty (mass 0) and would stay empty: no transition \
+                 between populations can fill it"
+            ),
+        ));
+    }
+    if !(mass > 0.0 && mass.is_finite()) {
+        return Err(Error::invalid(
+            format!("population[{k}].mass"),
+            format!("{mass}: the mass of population {name:?} must be a finite number > 0"),
+        ));
+    }
+    Ok(())
 }
 
 fn at(grid: &Grid, i: usize) -> String {

@@ -1,5 +1,6 @@
 //! One agent type k: its diffusion σ_k (ν_k = σ_k²/2), Hamiltonian H^k, running potential
-//! V^k(x), terminal cost g^k(x) and initial density m0^k, all sampled on the grid nodes.
+//! V^k(x), terminal cost g^k(x), mass M_k and initial density m0^k (Σ_i m0_i h^d = M_k), all
+//! sampled on the grid nodes.
 //!
 //! A [`Population`] only exists inside a validated [`super::Problem`]; it is described by a
 //! [`PopulationBuilder`], whose fields are functions of the coordinates (or sampled values) that
@@ -18,6 +19,7 @@ pub struct Population {
     pub(super) potential: Vec<f64>,
     pub(super) terminal: Vec<f64>,
     pub(super) initial: Vec<f64>,
+    pub(super) mass: f64,
 }
 
 impl Population {
@@ -44,6 +46,7 @@ impl Population {
             potential: Source::Constant(0.0),
             terminal: Source::Constant(0.0),
             initial: Source::Constant(1.0),
+            mass: 1.0,
         }
     }
 
@@ -77,9 +80,14 @@ impl Population {
         &self.terminal
     }
 
-    /// Initial density m0^k(x_i), normalised to Σ_i m0_i h^d = 1.
+    /// Initial density m0^k(x_i), normalised to Σ_i m0_i h^d = M_k ([`Population::mass`]).
     pub fn initial(&self) -> &[f64] {
         &self.initial
+    }
+
+    /// The population's mass M_k > 0 (1 unless set): Σ_i m_i h^d at every time level.
+    pub fn mass(&self) -> f64 {
+        self.mass
     }
 }
 
@@ -124,9 +132,16 @@ pub struct PopulationBuilder<'a> {
     pub(super) potential: Source<'a>,
     pub(super) terminal: Source<'a>,
     pub(super) initial: Source<'a>,
+    pub(super) mass: f64,
 }
 
 impl<'a> PopulationBuilder<'a> {
+    /// The mass M_k > 0 (default 1): m0^k is normalised to Σ_i m0_i h^d = M_k.
+    pub fn mass(mut self, mass: f64) -> Self {
+        self.mass = mass;
+        self
+    }
+
     /// V^k as a function of the coordinates.
     pub fn potential(mut self, f: impl Fn(&[f64]) -> f64 + 'a) -> Self {
         self.potential = Source::Function(Box::new(f));

@@ -223,6 +223,20 @@ impl<'a> PdeGame<'a> {
                 format!("{}: must lie in (0, 1]", settings.cfl),
             ));
         }
+        for (k, p) in problem.populations().iter().enumerate() {
+            // The game's distributions are probability vectors (μ = m h^d sums to 1).
+            if p.mass() != 1.0 {
+                return Err(Error::invalid(
+                    format!("population[{k}].mass"),
+                    format!(
+                        "{}: the discrete game of population {:?} needs mass 1 (its states' \
+                         probabilities sum to 1)",
+                        p.mass(),
+                        p.name()
+                    ),
+                ));
+            }
+        }
         let g = problem.grid();
         let mut buf = [0.0; 4];
         let max_rates: Vec<f64> = (0..k_n)
