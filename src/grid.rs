@@ -230,6 +230,23 @@ impl Grid {
         &self.neighbours[i * s..(i + 1) * s]
     }
 
+    /// The same grid with every link that touches a removed node (`live[i]` false) cut, as a
+    /// reflecting wall is: the state space of a population restricted to the live nodes
+    /// (docs/geometry.md). Removed nodes keep no neighbour at all.
+    pub fn restricted(&self, live: &[bool]) -> Grid {
+        let mut g = self.clone();
+        let s = 2 * self.dim();
+        for i in 0..self.len {
+            for slot in 0..s {
+                let j = g.neighbours[i * s + slot];
+                if !live[i] || (j != NONE && !live[j]) {
+                    g.neighbours[i * s + slot] = NONE;
+                }
+            }
+        }
+        g
+    }
+
     /// Discrete integral Σ_i v_i h^d.
     pub fn integrate(&self, v: &[f64]) -> f64 {
         v.iter().sum::<f64>() * self.cell_volume()
@@ -342,6 +359,16 @@ mod tests {
         assert_eq!(g.neighbours(11), &[10, 9, 8, NONE]);
         assert_eq!(g.multi_index(7), [1, 2]);
         assert!((g.cell_volume() - (1.0 / 3.0) * 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn restriction_cuts_the_links_of_removed_nodes() {
+        let g = Grid::new_1d(0.0, 1.0, 5, Boundary::Periodic).unwrap();
+        let r = g.restricted(&[true, true, false, true, true]);
+        assert_eq!(r.neighbours(1), &[0, NONE]);
+        assert_eq!(r.neighbours(2), &[NONE, NONE]);
+        assert_eq!(r.neighbours(3), &[NONE, 4]);
+        assert_eq!(r.neighbours(0), &[4, 1]);
     }
 
     #[test]

@@ -187,3 +187,77 @@ fn population_mass_zero_or_negative() {
     let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\nmass = -2"));
     assert!(e.contains("population[0].mass") && e.contains("-2"), "{e}");
 }
+
+const ROOM: &str = r#"
+[grid]
+x = { min = 0.0, max = 1.0, n = 20 }
+y = { min = 0.0, max = 1.0, n = 20 }
+[time]
+horizon = 1.0
+steps = 10
+[[obstacles]]
+shape = "disc"
+center = [0.5, 0.5]
+radius = 0.2
+[[population]]
+name = "walkers"
+sigma = 0.3
+initial = "if((x-0.5)^2 + (y-0.5)^2 <= 0.04, 0, 1)"
+region = { shape = "box", min = [0.0, 0.0], max = [1.0, 0.8] }
+"#;
+
+#[test]
+fn room_with_a_pillar_builds() {
+    let (p, _) = Config::from_toml_str(
+        ROOM.replace("max = [1.0, 0.8]", "max = [1.0, 1.0]")
+            .as_str(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let pop = p.population(0);
+    assert!(pop.is_masked());
+    assert_eq!(
+        p.obstacles().iter().filter(|o| **o).count(),
+        pop.live().iter().filter(|l| !**l).count()
+    );
+}
+
+#[test]
+fn region_that_selects_no_node() {
+    let e = build_error(&ROOM.replace(
+        "region = { shape = \"box\", min = [0.0, 0.0], max = [1.0, 0.8] }",
+        "region = \"x > 2\"",
+    ));
+    assert!(
+        e.contains("population[0].region") && e.contains("selects no node"),
+        "{e}"
+    );
+}
+
+#[test]
+fn initial_density_inside_an_obstacle_or_outside_the_region() {
+    let e = build_error(&ROOM.replace(
+        "initial = \"if((x-0.5)^2 + (y-0.5)^2 <= 0.04, 0, 1)\"",
+        "initial = \"if(y > 0.8, 0, 1)\"",
+    ));
+    assert!(
+        e.contains("population[0].initial") && e.contains("inside an obstacle"),
+        "{e}"
+    );
+    let e = build_error(ROOM);
+    assert!(
+        e.contains("population[0].initial") && e.contains("outside the population's region"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_shape_and_bad_shape_values() {
+    let e = build_error(&ROOM.replace("shape = \"disc\"", "shape = \"hexagon\""));
+    assert!(e.contains("hexagon") && e.contains("disc"), "{e}");
+    let e = build_error(&ROOM.replace("radius = 0.2", "radius = -0.2"));
+    assert!(e.contains("obstacles[0].radius"), "{e}");
+    let e = build_error(&ROOM.replace("min = [0.0, 0.0]", "min = [0.0]"));
+    assert!(e.contains("population[0].region.min"), "{e}");
+}

@@ -1,4 +1,4 @@
-//! Populations with a mass other than 1 (MATH.md §5): m0^k is normalised to Σ_i m0_i h^d = M_k,
+//! Populations with a mass other than 1 (docs/geometry.md): m0^k is normalised to Σ_i m0_i h^d = M_k,
 //! the FP sweep keeps that mass at every level, and since a linear coupling only sees the
 //! products A_kj m^j, the problem with masses M_j and coupling A_kj / M_j has the same u and
 //! the densities M_j m^j of the unit-mass problem.

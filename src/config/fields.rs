@@ -231,3 +231,59 @@ impl<'de> Deserialize<'de> for FieldSpec {
         de.deserialize_any(V)
     }
 }
+
+/// A region of the grid as a configuration writes it: a shape table (`{ shape = "box", … }`,
+/// see [`crate::problem::Shape`]) or an expression in `x` (and `y`) that is non-zero inside.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RegionSpec {
+    /// Nodes where the expression is non-zero (e.g. `"y < 0.5"`).
+    Expression(String),
+    /// A named shape.
+    Shape(crate::problem::Shape),
+}
+
+impl RegionSpec {
+    /// The region on `grid`; `field` names it in errors.
+    pub fn build(
+        &self,
+        grid: &Grid,
+        field: &str,
+        parameters: &Parameters,
+    ) -> Result<crate::problem::Region> {
+        Ok(match self {
+            RegionSpec::Shape(s) => crate::problem::Region::Shape(s.clone()),
+            RegionSpec::Expression(text) => crate::problem::Region::Nodes(
+                sample_expression(grid, text, field, parameters)?
+                    .iter()
+                    .map(|v| *v != 0.0)
+                    .collect(),
+            ),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RegionSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RegionSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an expression in x (and y) or a table with `shape`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<RegionSpec, E> {
+                Ok(RegionSpec::Expression(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<RegionSpec, A::Error> {
+                crate::problem::Shape::deserialize(serde::de::value::MapAccessDeserializer::new(
+                    map,
+                ))
+                .map(RegionSpec::Shape)
+            }
+        }
+        de.deserialize_any(V)
+    }
+}

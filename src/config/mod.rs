@@ -15,7 +15,7 @@ pub mod fields;
 pub mod problem;
 pub mod solver;
 
-pub use fields::{FieldSpec, OneOrMany, Profile};
+pub use fields::{FieldSpec, OneOrMany, Profile, RegionSpec};
 pub use problem::{
     AxisSpec, CouplingSpec, GridSpec, HamiltonianSpec, PopulationSpec, PowerSpec, TimeSpec,
     VectorOrMatrix,
@@ -50,6 +50,9 @@ pub struct Spec {
     #[serde(rename = "population")]
     /// `[[population]]`, in order.
     pub populations: Vec<PopulationSpec>,
+    /// `obstacles = [ … ]`: regions removed for every population (shapes or expressions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obstacles: Vec<RegionSpec>,
     #[serde(default)]
     /// `[coupling]` (absent: uncoupled).
     pub coupling: CouplingSpec,

@@ -3,7 +3,7 @@
 //! [`Spec::build_problem`] through [`Problem::builder`]. The closed serde enums here
 //! (Hamiltonian kinds, coupling terms) map onto the library's `Box<dyn …>` extension points.
 
-use super::fields::{one, FieldSpec};
+use super::fields::{one, FieldSpec, RegionSpec};
 use super::Spec;
 use crate::error::{Error, Result};
 use crate::grid::{Axis, Boundary, Grid, TimeGrid};
@@ -74,6 +74,9 @@ pub struct PopulationSpec {
     #[serde(default = "FieldSpec::zero")]
     /// Terminal cost g (default 0).
     pub terminal: FieldSpec,
+    /// The region the population lives on (default: the whole grid), minus the obstacles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<RegionSpec>,
 }
 
 /// `hamiltonian = { kind = "...", ... }`.
@@ -242,21 +245,26 @@ impl Spec {
         let mut builder = Problem::builder(grid.clone(), time);
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
+            let mut pop = Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build());
+            if let Some(r) = &p.region {
+                pop = pop.region(r.build(&grid, &format!("{field}.region"), pars)?);
+            }
             builder = builder.population(
-                Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build())
-                    .potential_values(p.potential.sample(
-                        &grid,
-                        &format!("{field}.potential"),
-                        pars,
-                    )?)
-                    .terminal_values(p.terminal.sample(
-                        &grid,
-                        &format!("{field}.terminal"),
-                        pars,
-                    )?)
-                    .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?)
-                    .mass(p.mass),
+                pop.potential_values(p.potential.sample(
+                    &grid,
+                    &format!("{field}.potential"),
+                    pars,
+                )?)
+                .terminal_values(
+                    p.terminal
+                        .sample(&grid, &format!("{field}.terminal"), pars)?,
+                )
+                .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?)
+                .mass(p.mass),
             );
+        }
+        for (j, o) in self.obstacles.iter().enumerate() {
+            builder = builder.obstacle(o.build(&grid, &format!("obstacles[{j}]"), pars)?);
         }
         builder.boxed_coupling(self.coupling.build()).build()
     }

@@ -30,10 +30,12 @@
 pub mod coupling;
 pub mod hamiltonian;
 pub mod population;
+pub mod region;
 
 pub use coupling::{Coupling, NoCoupling};
 pub use hamiltonian::Hamiltonian;
 pub use population::{Population, PopulationBuilder};
+pub use region::{Region, Shape};
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, TimeGrid};
@@ -55,6 +57,8 @@ pub struct Problem {
     horizon: Horizon,
     populations: Vec<Population>,
     coupling: Box<dyn Coupling>,
+    /// Nodes removed for every population.
+    obstacles: Vec<bool>,
 }
 
 /// Builds a [`Problem`]: populations are added in order (population k is the k-th added), the
@@ -65,9 +69,16 @@ pub struct ProblemBuilder<'a> {
     time: TimeGrid,
     populations: Vec<PopulationBuilder<'a>>,
     coupling: Box<dyn Coupling>,
+    obstacles: Vec<Region>,
 }
 
 impl<'a> ProblemBuilder<'a> {
+    /// Adds an obstacle: its nodes are removed from every population's state space.
+    pub fn obstacle(mut self, region: impl Into<Region>) -> Self {
+        self.obstacles.push(region.into());
+        self
+    }
+
     /// Adds a population.
     pub fn population(mut self, population: PopulationBuilder<'a>) -> Self {
         self.populations.push(population);
@@ -92,34 +103,88 @@ impl<'a> ProblemBuilder<'a> {
     /// would stay empty: no transition between populations can fill it).
     pub fn build(self) -> Result<Problem> {
         let grid = self.grid;
+        let mut obstacles = vec![false; grid.len()];
+        for (j, o) in self.obstacles.iter().enumerate() {
+            let mask = o.mask(&grid, &format!("obstacles[{j}]"))?;
+            obstacles.iter_mut().zip(mask).for_each(|(a, b)| *a |= b);
+        }
         let mut populations = Vec::with_capacity(self.populations.len());
         for (k, p) in self.populations.into_iter().enumerate() {
             check_mass(k, &p.name, p.mass)?;
+            let field = format!("population[{k}]");
+            let mut live = match &p.region {
+                Some(r) => r.mask(&grid, &format!("{field}.region"))?,
+                None => vec![true; grid.len()],
+            };
+            live.iter_mut().zip(&obstacles).for_each(|(l, o)| *l &= !o);
+            if !live.contains(&true) {
+                return Err(Error::invalid(
+                    format!("{field}.region"),
+                    format!(
+                        "the region of population {:?} selects no node of the grid (after \
+                         removing the obstacles)",
+                        p.name
+                    ),
+                ));
+            }
             let mut initial = p.initial.sample(&grid);
-            check_field(&grid, &initial, &format!("population[{k}].initial"))?;
+            check_field(&grid, &initial, &format!("{field}.initial"))?;
             if let Some((i, v)) = initial.iter().enumerate().find(|(_, v)| **v < 0.0) {
                 return Err(Error::invalid(
-                    format!("population[{k}].initial"),
+                    format!("{field}.initial"),
                     format!("negative density {v} at {}", at(&grid, i)),
+                ));
+            }
+            if let Some(i) = (0..grid.len()).find(|&i| !live[i] && initial[i] != 0.0) {
+                let place = if obstacles[i] {
+                    "inside an obstacle"
+                } else {
+                    "outside the population's region"
+                };
+                return Err(Error::invalid(
+                    format!("{field}.initial"),
+                    format!(
+                        "density {} at {}, {place}: the initial density must be 0 on removed \
+                         nodes (e.g. write it with if(…))",
+                        initial[i],
+                        at(&grid, i)
+                    ),
                 ));
             }
             let mass = grid.integrate(&initial);
             if !(mass > 0.0 && mass.is_finite()) {
                 return Err(Error::invalid(
-                    format!("population[{k}].initial"),
+                    format!("{field}.initial"),
                     format!("the density has mass {mass}: it must integrate to a positive number"),
                 ));
             }
             let scale = p.mass / mass;
             initial.iter_mut().for_each(|v| *v *= scale);
+            // Removed nodes hold u = 0: their costs are never seen, so they are stored as 0.
+            let on_live = |mut v: Vec<f64>| {
+                v.iter_mut().zip(&live).for_each(|(x, l)| {
+                    if !l {
+                        *x = 0.0
+                    }
+                });
+                v
+            };
+            let potential = p.potential.sample(&grid);
+            let terminal = p.terminal.sample(&grid);
+            check_field(&grid, &potential, &format!("{field}.potential"))?;
+            check_field(&grid, &terminal, &format!("{field}.terminal"))?;
+            let masked = live.contains(&false);
             populations.push(Population {
                 name: p.name,
                 sigma: p.sigma,
                 hamiltonian: p.hamiltonian,
-                potential: p.potential.sample(&grid),
-                terminal: p.terminal.sample(&grid),
+                potential: on_live(potential),
+                terminal: on_live(terminal),
                 initial,
                 mass: p.mass,
+                space: grid.restricted(&live),
+                live,
+                masked,
             });
         }
         let problem = Problem {
@@ -128,6 +193,7 @@ impl<'a> ProblemBuilder<'a> {
             horizon: Horizon::Finite,
             populations,
             coupling: self.coupling,
+            obstacles,
         };
         problem.validate()?;
         Ok(problem)
@@ -142,6 +208,7 @@ impl Problem {
             time,
             populations: Vec::new(),
             coupling: Box::new(NoCoupling),
+            obstacles: Vec::new(),
         }
     }
 
@@ -158,6 +225,11 @@ impl Problem {
     /// The time structure.
     pub fn horizon(&self) -> Horizon {
         self.horizon
+    }
+
+    /// The nodes removed by obstacles, for every population (true: removed).
+    pub fn obstacles(&self) -> &[bool] {
+        &self.obstacles
     }
 
     /// The populations, in order.

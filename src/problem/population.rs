@@ -7,6 +7,7 @@
 //! the problem builder samples on its grid.
 
 use super::hamiltonian::Hamiltonian;
+use super::region::Region;
 use crate::grid::Grid;
 
 /// A population (agent type) of a validated problem. Field values live on the grid nodes
@@ -20,6 +21,12 @@ pub struct Population {
     pub(super) terminal: Vec<f64>,
     pub(super) initial: Vec<f64>,
     pub(super) mass: f64,
+    /// Whether node i belongs to the population's state space S^k.
+    pub(super) live: Vec<bool>,
+    /// The grid restricted to S^k (links to removed nodes cut).
+    pub(super) space: Grid,
+    /// Whether some node is removed (region or obstacles).
+    pub(super) masked: bool,
 }
 
 impl Population {
@@ -47,6 +54,7 @@ impl Population {
             terminal: Source::Constant(0.0),
             initial: Source::Constant(1.0),
             mass: 1.0,
+            region: None,
         }
     }
 
@@ -88,6 +96,29 @@ impl Population {
     /// The population's mass M_k > 0 (1 unless set): Σ_i m_i h^d at every time level.
     pub fn mass(&self) -> f64 {
         self.mass
+    }
+
+    /// The mask of the population's state space S^k: its region minus the obstacles. Removed
+    /// nodes hold u = 0 and m = 0 and no rate leads to them.
+    pub fn live(&self) -> &[bool] {
+        &self.live
+    }
+
+    /// Whether node i belongs to S^k.
+    #[inline]
+    pub fn is_live(&self, i: usize) -> bool {
+        self.live[i]
+    }
+
+    /// Whether some node of the grid is removed from S^k.
+    pub fn is_masked(&self) -> bool {
+        self.masked
+    }
+
+    /// The grid as population k sees it: the problem's grid with every link to a removed node
+    /// cut ([`Grid::restricted`]), so that the mask boundary is a no-flux wall.
+    pub fn space(&self) -> &Grid {
+        &self.space
     }
 }
 
@@ -133,9 +164,17 @@ pub struct PopulationBuilder<'a> {
     pub(super) terminal: Source<'a>,
     pub(super) initial: Source<'a>,
     pub(super) mass: f64,
+    pub(super) region: Option<Region>,
 }
 
 impl<'a> PopulationBuilder<'a> {
+    /// Restricts the population to a region (a [`super::region::Shape`] or a node mask); the
+    /// problem's obstacles are removed from it too.
+    pub fn region(mut self, region: impl Into<Region>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
     /// The mass M_k > 0 (default 1): m0^k is normalised to Σ_i m0_i h^d = M_k.
     pub fn mass(mut self, mass: f64) -> Self {
         self.mass = mass;

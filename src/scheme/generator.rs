@@ -6,7 +6,10 @@
 //!   q_{i→lower} = ν/h_a² + d⁻_a/h_a,      q_{i→upper} = ν/h_a² - d⁺_a/h_a,
 //!
 //! with d^± = ∂Ĥ/∂p^± at node i (≥ 0 and ≤ 0 by monotonicity, so every rate is ≥ 0), and
-//! Q_ii = -Σ_s q_{i→s}: rows sum to zero. Q is the single object behind the HJB Newton
+//! Q_ii = -Σ_s q_{i→s}: rows sum to zero. On a population restricted to a state space S^k
+//! (docs/geometry.md) the neighbours are those of [`crate::problem::Population::space`]: a link to a
+//! removed node carries no rate and its slope is 0, as across a reflecting wall, and a removed
+//! node is an isolated trivial row (no rate, operator 0). Q is the single object behind the HJB Newton
 //! Jacobian I/Δt - Q, the FP step (its transpose) and the RL transition kernel I + ΔtQ.
 
 use crate::grid::{Grid, NONE};
@@ -166,8 +169,17 @@ pub fn evaluate_level(
     let slots = 2 * d;
     let h = pop.hamiltonian();
     let rates = gen.rates_mut();
+    // The population's own neighbour table: links to removed nodes are cut, so the slopes
+    // across a mask boundary vanish and no rate leads out of S^k (a no-flux wall).
+    let space = pop.space();
     for i in 0..grid.len() {
-        let nb = grid.neighbours(i);
+        if !pop.is_live(i) {
+            // A removed node is a trivial row: no rate, operator 0, so u stays 0 there.
+            rates[i * slots..(i + 1) * slots].fill(0.0);
+            op[i] = 0.0;
+            continue;
+        }
+        let nb = space.neighbours(i);
         one_sided(nb, u, i, &inv_h[..d], &mut pm, &mut pp);
         local_densities(m_all, i, &mut mloc);
         let x = grid.point(i);
@@ -216,8 +228,13 @@ pub fn controls_level(
     let mut mloc = vec![0.0; m_all.len()];
     let (mut pm, mut pp, mut dm, mut dp, mut al) =
         ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
+    let space = pop.space();
     for i in 0..grid.len() {
-        one_sided(grid.neighbours(i), u, i, &inv_h[..d], &mut pm, &mut pp);
+        if !pop.is_live(i) {
+            alpha.iter_mut().for_each(|axis| axis[i] = 0.0);
+            continue;
+        }
+        one_sided(space.neighbours(i), u, i, &inv_h[..d], &mut pm, &mut pp);
         local_densities(m_all, i, &mut mloc);
         let x = grid.point(i);
         pop.hamiltonian().gradient(

@@ -112,6 +112,9 @@ pub struct Linearization {
     dim: usize,
     /// Q_n of population k at `k·Nt + n`.
     pub gens: Vec<Generator>,
+    /// Each population's grid with the links to its removed nodes cut (the slopes' stencil of
+    /// the transport block).
+    spaces: Vec<Grid>,
     /// Δt(∂Ĥ^k/∂m^j - s ∂f^k/∂m^j) at (x_i, m^{n+1}_i), at `((k·K + j)·Nt + n)·N + i`.
     coupling: Vec<f64>,
     /// Whether the (k, j) coupling block has any non-zero entry.
@@ -133,6 +136,11 @@ impl Linearization {
             dt: problem.time().dt(),
             dim: problem.grid().dim(),
             gens: vec![Generator::zeros(problem.grid()); kk * nt],
+            spaces: problem
+                .populations()
+                .iter()
+                .map(|p| p.space().clone())
+                .collect(),
             coupling: vec![0.0; kk * kk * nt * n],
             coupling_used: vec![true; kk * kk],
             transport: vec![0.0; kk * nt * n * nv * nv],
@@ -242,8 +250,9 @@ impl Linearization {
         let inv_h = [1.0 / grid.h(0), 1.0 / grid.h(d - 1)];
         let base = (k * l.steps + n) * l.nodes;
         let mut dv = [0.0; 4];
+        let space = &self.spaces[k];
         for i in 0..l.nodes {
-            let nb = grid.neighbours(i);
+            let nb = space.neighbours(i);
             slopes(nb, x, i, &inv_h[..d], &mut dv);
             let g = &self.transport[(base + i) * nv * nv..(base + i + 1) * nv * nv];
             for (s, &j) in nb.iter().enumerate() {
@@ -339,7 +348,7 @@ impl Linearization {
                         f(rm + i, l.m(k, n - 1) + i, -1.0);
                     }
                     // Transport: the flux i → nb(i, s) depends on the slopes v_r of node i.
-                    let nb = grid.neighbours(i);
+                    let nb = self.spaces[k].neighbours(i);
                     let g =
                         &self.transport[((k * l.steps + n) * l.nodes + i) * nv * nv..][..nv * nv];
                     for (s, &j) in nb.iter().enumerate() {
@@ -417,10 +426,19 @@ impl LinearizationPart<'_> {
         let mut dham = vec![0.0; kk];
         let (mut pm, mut pp, mut hess) = ([0.0; 2], [0.0; 2], [0.0; 16]);
         let h = pop.hamiltonian();
+        let space = pop.space();
         for i in 0..nn {
+            if !pop.is_live(i) {
+                // A removed node's rows are trivial: no coupling, no transport.
+                for j in 0..kk {
+                    self.coupling[(j * nt + n) * nn + i] = 0.0;
+                }
+                self.transport[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv].fill(0.0);
+                continue;
+            }
             local_densities(densities, i, &mut mloc);
             let x = grid.point(i);
-            let nb = grid.neighbours(i);
+            let nb = space.neighbours(i);
             one_sided(nb, un, i, &inv_h[..d], &mut pm, &mut pp);
             h.density_gradient(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dham);
             for j in 0..kk {

@@ -84,11 +84,13 @@ impl Iterate {
 pub fn running_cost(problem: &Problem, k: usize, s: f64, m_all: &[&[f64]], out: &mut [f64]) {
     let grid = problem.grid();
     let d = grid.dim();
-    let pot = problem.population(k).potential();
+    let pop = problem.population(k);
+    let pot = pop.potential();
     let coupling = problem.coupling();
     let mut mloc = vec![0.0; m_all.len()];
     for (i, o) in out.iter_mut().enumerate() {
-        let f = if s != 0.0 {
+        // Removed nodes cost nothing (u = 0 there); their m = 0 may be outside f's domain.
+        let f = if s != 0.0 && pop.is_live(i) {
             local_densities(m_all, i, &mut mloc);
             let x = grid.point(i);
             s * coupling.cost(k, &x[..d], &mloc)

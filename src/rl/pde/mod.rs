@@ -242,10 +242,11 @@ impl<'a> PdeGame<'a> {
         let max_rates: Vec<f64> = (0..k_n)
             .map(|k| {
                 let nu = problem.population(k).nu();
+                let space = problem.population(k).space();
                 let mut m: f64 = 0.0;
                 for i in 0..g.len() {
                     for v in settings.velocities[k].velocities() {
-                        m = m.max(rates(g, nu, i, v, &mut buf));
+                        m = m.max(rates(space, nu, i, v, &mut buf));
                     }
                 }
                 m
@@ -277,15 +278,18 @@ impl<'a> PdeGame<'a> {
         let kernels = (0..k_n)
             .map(|k| {
                 let nu = problem.population(k).nu();
+                // Links to a population's removed nodes are cut: those states are never
+                // reached (their initial probability is 0) and walls reflect.
+                let space = problem.population(k).space();
                 let vel = settings.velocities[k].velocities();
                 Kernel::from_rows(
                     g.len(),
                     vel.len(),
                     &format!("rl.population[{k}].kernel"),
                     |i, a, row| {
-                        let total = rates(g, nu, i, &vel[a], &mut buf);
+                        let total = rates(space, nu, i, &vel[a], &mut buf);
                         row.push((i, (1.0 - dt * total).max(0.0)));
-                        for (s, &j) in g.neighbours(i).iter().enumerate() {
+                        for (s, &j) in space.neighbours(i).iter().enumerate() {
                             if j != NONE && buf[s] > 0.0 {
                                 row.push((j, dt * buf[s]));
                             }

@@ -2,6 +2,8 @@
 //!
 //! - [`crossing`]: two populations crossing each other in 1D and 2D, any coupling (the Newton,
 //!   Anderson and Jacobian tests);
+//! - [`geometry`]: populations on regions of the grid and obstacles (the masked variants of
+//!   the crossing problems, and a single population posed on a region or on the region alone);
 //! - [`benchmarks`]: the problems of the performance record and the criterion benches, read from
 //!   `data/benchmarks/`, and the methods as the record runs them;
 //! - [`case_b`]: docs/math.md §6 case B, K = 2 with log couplings and its exact Gaussian solution;
@@ -11,5 +13,6 @@
 pub mod benchmarks;
 pub mod case_b;
 pub mod crossing;
+pub mod geometry;
 pub mod hopf_cole;
 pub mod two_groups;
