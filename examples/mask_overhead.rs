@@ -38,15 +38,23 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().unwrap()).collect();
-    let (n, nt) = (args.first().copied().unwrap_or(128), args.get(1).copied().unwrap_or(64));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
+    let (n, nt) = (
+        args.first().copied().unwrap_or(128),
+        args.get(1).copied().unwrap_or(64),
+    );
     let (iterations, repeats) = (5, 5);
     let spec = Config::from_path(benchmark_path("crossing_2d.toml"))
         .unwrap()
         .spec
         .with_resolution(n, Some(n), nt);
     let mut masked = spec.clone();
-    masked.obstacles.push(RegionSpec::Shape(Shape::disc(&[0.5, 0.5], 0.1)));
+    masked
+        .obstacles
+        .push(RegionSpec::Shape(Shape::disc(&[0.5, 0.5], 0.1)));
     masked.populations[1].region = Some(RegionSpec::Expression("y > 0.1".into()));
     let outside = "((x-0.5)^2 + (y-0.5)^2 > 0.01)";
     masked.populations[0].initial =
@@ -77,5 +85,8 @@ fn main() {
         );
         per_iteration.push(m);
     }
-    println!("masked / unmasked = {:.3}", per_iteration[1] / per_iteration[0]);
+    println!(
+        "masked / unmasked = {:.3}",
+        per_iteration[1] / per_iteration[0]
+    );
 }
