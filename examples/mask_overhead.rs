@@ -13,24 +13,10 @@
 mod common;
 
 use common::examples::benchmark_path;
+use common::models::geometry::fixed_picard;
 use mfg::config::{Config, FieldSpec, RegionSpec};
 use mfg::problem::Shape;
-use mfg::solve::{MethodKind, Relaxation, SolverSettings, Stopping};
 use std::time::Instant;
-
-fn settings(iterations: usize) -> SolverSettings {
-    SolverSettings {
-        method: MethodKind::Picard(Relaxation::Fixed(0.5)),
-        stopping: Stopping {
-            max_iterations: iterations,
-            tol_u: 0.0,
-            tol_m: 0.0,
-            tol_residual: 0.0,
-            ..Stopping::default()
-        },
-        ..SolverSettings::default()
-    }
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -73,7 +59,7 @@ fn main() {
         let times: Vec<f64> = (0..repeats)
             .map(|_| {
                 let t = Instant::now();
-                let s = mfg::solve(&problem, &settings(iterations)).unwrap();
+                let s = mfg::solve(&problem, &fixed_picard(iterations)).unwrap();
                 assert_eq!(s.history.len(), iterations);
                 t.elapsed().as_secs_f64() / iterations as f64
             })

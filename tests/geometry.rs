@@ -5,27 +5,17 @@
 mod common;
 
 use common::models::crossing::{mixed, perturbed};
-use common::models::geometry::{masked_1d, masked_2d, single};
+use common::models::geometry::{fixed_picard, masked_1d, masked_2d, single};
 use mfg::grid::NONE;
 use mfg::problem::hamiltonian::Quadratic;
 use mfg::problem::{Population, Problem, Shape};
 use mfg::scheme::{generator, Generator, StepSolverKind};
 use mfg::solve::newton::NewtonSolverKind;
-use mfg::solve::{MethodKind, NewtonSettings, Relaxation, Stopping};
+use mfg::solve::{MethodKind, NewtonSettings, Stopping};
 use mfg::{Axis, Boundary, Grid, SolverSettings, TimeGrid};
 
 fn picard(iterations: usize) -> SolverSettings {
-    let mut s = SolverSettings {
-        method: MethodKind::Picard(Relaxation::Fixed(0.5)),
-        stopping: Stopping {
-            max_iterations: iterations,
-            tol_u: 0.0,
-            tol_m: 0.0,
-            tol_residual: 0.0,
-            ..Stopping::default()
-        },
-        ..SolverSettings::default()
-    };
+    let mut s = fixed_picard(iterations);
     s.hjb.linear_solver = StepSolverKind::Direct;
     s
 }

@@ -6,6 +6,23 @@ use mfg::grid::{Axis, Boundary, Grid, TimeGrid};
 use mfg::problem::coupling::Coupling;
 use mfg::problem::hamiltonian::{Anisotropic, Power, Quadratic};
 use mfg::problem::{Population, Problem, Shape};
+use mfg::solve::{MethodKind, Relaxation, SolverSettings, Stopping};
+
+/// Exactly `iterations` damped Picard iterations (θ = 0.5, no tolerance can stop them): two
+/// problems whose discrete equations agree then follow the same iterates to round-off.
+pub fn fixed_picard(iterations: usize) -> SolverSettings {
+    SolverSettings {
+        method: MethodKind::Picard(Relaxation::Fixed(0.5)),
+        stopping: Stopping {
+            max_iterations: iterations,
+            tol_u: 0.0,
+            tol_m: 0.0,
+            tol_residual: 0.0,
+            ..Stopping::default()
+        },
+        ..SolverSettings::default()
+    }
+}
 
 /// The region of population "a" in the masked crossing problems: a box without a disc.
 pub fn region_2d() -> Shape {
