@@ -261,3 +261,17 @@ fn unknown_shape_and_bad_shape_values() {
     let e = build_error(&ROOM.replace("min = [0.0, 0.0]", "min = [0.0]"));
     assert!(e.contains("population[0].region.min"), "{e}");
 }
+
+#[test]
+fn drift_that_is_not_finite_or_has_the_wrong_size() {
+    let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\ndrift = [\"log(x - 0.5)\"]"));
+    assert!(
+        e.contains("population[0].drift[0]") && e.contains("NaN"),
+        "{e}"
+    );
+    let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\ndrift = [1.0, 0.0]"));
+    assert!(
+        e.contains("population[0].drift") && e.contains("one per axis"),
+        "{e}"
+    );
+}

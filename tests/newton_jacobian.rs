@@ -157,3 +157,9 @@ fn jacobian_matches_finite_differences_2d_masked() {
     use common::models::geometry::masked_2d;
     check_against_finite_differences_with(&masked_2d(7, 5, 3, mixed()), 4);
 }
+
+#[test]
+fn jacobian_matches_finite_differences_2d_masked_with_drift() {
+    use common::models::geometry::masked_2d_drift;
+    check_against_finite_differences_with(&masked_2d_drift(7, 5, 3, mixed(), true), 4);
+}

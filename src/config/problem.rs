@@ -74,6 +74,9 @@ pub struct PopulationSpec {
     #[serde(default = "FieldSpec::zero")]
     /// Terminal cost g (default 0).
     pub terminal: FieldSpec,
+    /// Drift b(x), one field per axis (the agents move with α + b).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Vec<FieldSpec>>,
     /// The region the population lives on (default: the whole grid), minus the obstacles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<RegionSpec>,
@@ -246,6 +249,9 @@ impl Spec {
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
             let mut pop = Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build());
+            if let Some(b) = &p.drift {
+                pop = pop.drift_values(sample_drift(b, &grid, &field, pars)?);
+            }
             if let Some(r) = &p.region {
                 pop = pop.region(r.build(&grid, &format!("{field}.region"), pars)?);
             }
@@ -279,4 +285,28 @@ impl Spec {
         self.time.steps = steps;
         self
     }
+}
+
+/// The drift fields of one population (one per axis) as d values per node, node-major.
+fn sample_drift(
+    b: &[FieldSpec],
+    grid: &Grid,
+    field: &str,
+    pars: &crate::expr::Parameters,
+) -> Result<Vec<f64>> {
+    let d = grid.dim();
+    if b.len() != d {
+        return Err(Error::invalid(
+            format!("{field}.drift"),
+            format!("{} components for a {d}D grid: one per axis", b.len()),
+        ));
+    }
+    let mut out = vec![0.0; grid.len() * d];
+    for (a, spec) in b.iter().enumerate() {
+        let values = spec.sample(grid, &format!("{field}.drift[{a}]"), pars)?;
+        for (i, v) in values.into_iter().enumerate() {
+            out[i * d + a] = v;
+        }
+    }
+    Ok(out)
 }

@@ -174,6 +174,10 @@ impl<'a> ProblemBuilder<'a> {
             check_field(&grid, &potential, &format!("{field}.potential"))?;
             check_field(&grid, &terminal, &format!("{field}.terminal"))?;
             let masked = live.contains(&false);
+            let drift = match p.drift {
+                Some(src) => Some(check_drift(&grid, src.sample(&grid), &field)?),
+                None => None,
+            };
             populations.push(Population {
                 name: p.name,
                 sigma: p.sigma,
@@ -185,6 +189,7 @@ impl<'a> ProblemBuilder<'a> {
                 space: grid.restricted(&live),
                 live,
                 masked,
+                drift,
             });
         }
         let problem = Problem {
@@ -308,6 +313,27 @@ impl Problem {
         }
         s
     }
+}
+
+fn check_drift(grid: &Grid, b: Vec<f64>, field: &str) -> Result<Vec<f64>> {
+    let d = grid.dim();
+    if b.len() != grid.len() * d {
+        return Err(Error::invalid(
+            format!("{field}.drift"),
+            format!("{} values for {} nodes × {d} axes", b.len(), grid.len()),
+        ));
+    }
+    if let Some((j, v)) = b.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::invalid(
+            format!("{field}.drift"),
+            format!(
+                "b[{}] = {v} at {}: the drift must be finite",
+                j % d,
+                at(grid, j / d)
+            ),
+        ));
+    }
+    Ok(b)
 }
 
 fn check_mass(k: usize, name: &str, mass: f64) -> Result<()> {

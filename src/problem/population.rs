@@ -27,6 +27,8 @@ pub struct Population {
     pub(super) space: Grid,
     /// Whether some node is removed (region or obstacles).
     pub(super) masked: bool,
+    /// The drift b(x_i), d values per node (node-major), when the population has one.
+    pub(super) drift: Option<Vec<f64>>,
 }
 
 impl Population {
@@ -55,6 +57,7 @@ impl Population {
             initial: Source::Constant(1.0),
             mass: 1.0,
             region: None,
+            drift: None,
         }
     }
 
@@ -115,6 +118,13 @@ impl Population {
         self.masked
     }
 
+    /// The drift b(x_i) of the agents' dynamics dX = (α + b) dt + σ dW, d values per node
+    /// (node-major: b_a(x_i) at `i·d + a`), when the population has one. The Hamiltonian
+    /// becomes H(x, p) − b·p; the scheme upwinds the drift into the rates of Q.
+    pub fn drift(&self) -> Option<&[f64]> {
+        self.drift.as_deref()
+    }
+
     /// The grid as population k sees it: the problem's grid with every link to a removed node
     /// cut ([`Grid::restricted`]), so that the mask boundary is a no-flux wall.
     pub fn space(&self) -> &Grid {
@@ -165,6 +175,41 @@ pub struct PopulationBuilder<'a> {
     pub(super) initial: Source<'a>,
     pub(super) mass: f64,
     pub(super) region: Option<Region>,
+    pub(super) drift: Option<DriftSource<'a>>,
+}
+
+/// A vector field as a function of the coordinates: `f(x, b)` writes one value per axis.
+pub(super) type VectorFn<'a> = dyn Fn(&[f64], &mut [f64]) + 'a;
+
+/// A drift as a function of the coordinates (b_a(x) for each axis a), or d values per node.
+pub(super) enum DriftSource<'a> {
+    Function(Box<VectorFn<'a>>),
+    Values(Vec<f64>),
+}
+
+impl std::fmt::Debug for DriftSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DriftSource::Function(_) => f.write_str("Function(..)"),
+            DriftSource::Values(v) => write!(f, "Values({} entries)", v.len()),
+        }
+    }
+}
+
+impl DriftSource<'_> {
+    pub(super) fn sample(self, grid: &Grid) -> Vec<f64> {
+        let d = grid.dim();
+        match self {
+            DriftSource::Values(v) => v,
+            DriftSource::Function(f) => {
+                let mut out = vec![0.0; grid.len() * d];
+                for (i, b) in out.chunks_mut(d).enumerate() {
+                    f(&grid.point(i)[..d], b);
+                }
+                out
+            }
+        }
+    }
 }
 
 impl<'a> PopulationBuilder<'a> {
@@ -178,6 +223,18 @@ impl<'a> PopulationBuilder<'a> {
     /// The mass M_k > 0 (default 1): m0^k is normalised to Σ_i m0_i h^d = M_k.
     pub fn mass(mut self, mass: f64) -> Self {
         self.mass = mass;
+        self
+    }
+
+    /// A drift b(x): `f(x, b)` writes b_a(x) for each axis a (the agents move with α + b).
+    pub fn drift(mut self, f: impl Fn(&[f64], &mut [f64]) + 'a) -> Self {
+        self.drift = Some(DriftSource::Function(Box::new(f)));
+        self
+    }
+
+    /// A drift as d values per node, node-major (b_a(x_i) at `i·d + a`).
+    pub fn drift_values(mut self, v: Vec<f64>) -> Self {
+        self.drift = Some(DriftSource::Values(v));
         self
     }
 

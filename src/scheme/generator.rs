@@ -172,6 +172,7 @@ pub fn evaluate_level(
     // The population's own neighbour table: links to removed nodes are cut, so the slopes
     // across a mask boundary vanish and no rate leads out of S^k (a no-flux wall).
     let space = pop.space();
+    let drift = pop.drift();
     for i in 0..grid.len() {
         if !pop.is_live(i) {
             // A removed node is a trivial row: no rate, operator 0, so u stays 0 there.
@@ -191,6 +192,10 @@ pub fn evaluate_level(
             &mut dm[..d],
             &mut dp[..d],
         );
+        let value = match drift {
+            Some(b) => value + add_drift(&b[i * d..(i + 1) * d], &pm, &pp, &mut dm, &mut dp),
+            None => value,
+        };
         let r = &mut rates[i * slots..(i + 1) * slots];
         // Σ_s rate_s (u_i - u_j) - ℓ_i, accumulated per axis.
         let mut acc = value;
@@ -212,6 +217,24 @@ pub fn evaluate_level(
         }
         op[i] = acc;
     }
+}
+
+/// Adds the upwinded drift term −b·p of H(x, p) − b·p to the derivatives (d⁻, d⁺) of Ĥ at one
+/// node and returns its value: −b_a⁺ p⁺_a + b_a⁻ p⁻_a per axis, monotone (non-decreasing in
+/// p⁻, non-increasing in p⁺) and consistent. In the rates it adds b_a⁺/h_a towards the upper
+/// and b_a⁻/h_a towards the lower neighbour: the chain moves with α + b. Its contribution to
+/// Σ_a (d⁻p⁻ + d⁺p⁺) equals its contribution to Ĥ, so the running cost ℓ of the jumps — the
+/// Lagrangian of the control α — does not see it.
+#[inline]
+fn add_drift(b: &[f64], pm: &[f64; 2], pp: &[f64; 2], dm: &mut [f64; 2], dp: &mut [f64; 2]) -> f64 {
+    let mut value = 0.0;
+    for (a, &ba) in b.iter().enumerate() {
+        let (up, down) = (ba.max(0.0), (-ba).max(0.0));
+        value += down * pm[a] - up * pp[a];
+        dm[a] += down;
+        dp[a] -= up;
+    }
+    value
 }
 
 /// The optimal feedback α_a(x_i) = -∂_{p_a}H at every node of one level, from Ĥ's upwind

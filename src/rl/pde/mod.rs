@@ -188,14 +188,25 @@ pub struct PdeGame<'a> {
 }
 
 /// Total jump rate out of node i with velocity α (−Q_ii), and the rate to each neighbour slot.
-fn rates(grid: &Grid, nu: f64, i: usize, alpha: &[f64; 2], out: &mut [f64; 4]) -> f64 {
+/// `drift` is the population's b (d values per node), upwinded on its own as in the PDE's
+/// generator, so that the chain is the scheme's Q.
+fn rates(
+    grid: &Grid,
+    nu: f64,
+    drift: Option<&[f64]>,
+    i: usize,
+    alpha: &[f64; 2],
+    out: &mut [f64; 4],
+) -> f64 {
     let mut total = 0.0;
-    for a in 0..grid.dim() {
+    let d = grid.dim();
+    for a in 0..d {
         let h = grid.h(a);
         let diff = nu / (h * h);
         let nb = grid.neighbours(i);
-        let up = diff + alpha[a].max(0.0) / h;
-        let down = diff + (-alpha[a]).max(0.0) / h;
+        let b = drift.map_or(0.0, |b| b[i * d + a]);
+        let up = diff + (alpha[a].max(0.0) + b.max(0.0)) / h;
+        let down = diff + ((-alpha[a]).max(0.0) + (-b).max(0.0)) / h;
         out[2 * a] = if nb[2 * a] != NONE { down } else { 0.0 };
         out[2 * a + 1] = if nb[2 * a + 1] != NONE { up } else { 0.0 };
         total += out[2 * a] + out[2 * a + 1];
@@ -243,10 +254,11 @@ impl<'a> PdeGame<'a> {
             .map(|k| {
                 let nu = problem.population(k).nu();
                 let space = problem.population(k).space();
+                let drift = problem.population(k).drift();
                 let mut m: f64 = 0.0;
                 for i in 0..g.len() {
                     for v in settings.velocities[k].velocities() {
-                        m = m.max(rates(space, nu, i, v, &mut buf));
+                        m = m.max(rates(space, nu, drift, i, v, &mut buf));
                     }
                 }
                 m
@@ -281,13 +293,14 @@ impl<'a> PdeGame<'a> {
                 // Links to a population's removed nodes are cut: those states are never
                 // reached (their initial probability is 0) and walls reflect.
                 let space = problem.population(k).space();
+                let drift = problem.population(k).drift();
                 let vel = settings.velocities[k].velocities();
                 Kernel::from_rows(
                     g.len(),
                     vel.len(),
                     &format!("rl.population[{k}].kernel"),
                     |i, a, row| {
-                        let total = rates(space, nu, i, &vel[a], &mut buf);
+                        let total = rates(space, nu, drift, i, &vel[a], &mut buf);
                         row.push((i, (1.0 - dt * total).max(0.0)));
                         for (s, &j) in space.neighbours(i).iter().enumerate() {
                             if j != NONE && buf[s] > 0.0 {

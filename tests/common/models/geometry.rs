@@ -78,6 +78,18 @@ pub fn masked_1d(nx: usize, nt: usize, c: Box<dyn Coupling>) -> Problem {
 
 /// 2D: "a" on [`region_2d`], both populations without [`obstacle_2d`].
 pub fn masked_2d(nx: usize, ny: usize, nt: usize, c: Box<dyn Coupling>) -> Problem {
+    masked_2d_drift(nx, ny, nt, c, false)
+}
+
+/// [`masked_2d`], with a drift b(x) for both populations when `drift` (a rotating wind for
+/// "a", a constant one for "b", so that both signs of every component occur).
+pub fn masked_2d_drift(
+    nx: usize,
+    ny: usize,
+    nt: usize,
+    c: Box<dyn Coupling>,
+    drift: bool,
+) -> Problem {
     let grid = Grid::new_2d(
         Axis::new(0.0, 2.0, nx, Boundary::Reflecting),
         Axis::new(0.0, 1.0, ny, Boundary::Periodic),
@@ -104,6 +116,20 @@ pub fn masked_2d(nx: usize, ny: usize, nt: usize, c: Box<dyn Coupling>) -> Probl
             }
         })
         .terminal(|x| (x[0] - 0.4).powi(2) + 0.3 * (x[1] - 0.5).powi(2));
+    let (a, b) = if drift {
+        (
+            a.drift(|x, b| {
+                b[0] = 0.8 * (std::f64::consts::TAU * x[1]).sin();
+                b[1] = -0.6 * (x[0] - 1.0);
+            }),
+            b.drift(|_, b| {
+                b[0] = -0.5;
+                b[1] = 0.3;
+            }),
+        )
+    } else {
+        (a, b)
+    };
     Problem::builder(grid, TimeGrid::new(0.5, nt).unwrap())
         .population(a)
         .population(b)
