@@ -282,3 +282,53 @@ fn non_finite_costs_are_reported() {
         .to_string();
     assert!(e.contains("rewards") && e.contains("must be finite"), "{e}");
 }
+
+/// A masked problem (a region and an obstacle) with drifts: the game's chain is the scheme's,
+/// so no probability ever reaches a removed state, whatever the policy, and the PDE policy
+/// is nearly an equilibrium of the game.
+#[test]
+fn masked_problem_with_drift_keeps_the_game_on_the_live_states() {
+    use common::models::crossing::mixed;
+    use common::models::geometry::masked_2d_drift;
+    let p = masked_2d_drift(10, 6, 8, mixed(), true);
+    let sol = mfg::solve(&p, &SolverSettings::default()).unwrap();
+    let vel = VelocitySet::grid_2d(2.0, 5).unwrap();
+    let game = PdeGame::new(&p, &PdeGameSettings::uniform(2, vel)).unwrap();
+    let uniform = assess(&game, &Policy::uniform(&game)).unwrap();
+    let (_, pde) = pde_flow_and_policy(&game, &sol);
+    for a in [&uniform, &pde] {
+        for k in 0..2 {
+            let live = p.population(k).live();
+            for t in 0..a.flow.levels() {
+                let mu = a.flow.at(k, t);
+                let total: f64 = mu.iter().sum();
+                assert!(
+                    (total - 1.0).abs() < 1e-12,
+                    "population {k}, t {t}: {total}"
+                );
+                for (s, &v) in mu.iter().enumerate() {
+                    assert!(
+                        live[s] || v == 0.0,
+                        "population {k}, t {t}: μ = {v} on removed {s}"
+                    );
+                }
+            }
+        }
+    }
+    let scale = pde
+        .populations
+        .iter()
+        .map(|q| q.value.abs())
+        .fold(0.0, f64::max);
+    assert!(
+        pde.total() < uniform.total(),
+        "{} vs {}",
+        pde.total(),
+        uniform.total()
+    );
+    assert!(
+        pde.total() < 0.2 * scale,
+        "PDE policy exploitability {} (scale {scale})",
+        pde.total()
+    );
+}
