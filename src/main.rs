@@ -6,6 +6,7 @@ use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use cli::output::OutputSpec;
 use mfg::config::{Config, Format};
+use mfg::files::{self, OutputLock};
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
@@ -148,10 +149,11 @@ fn failure(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
-/// Reading a result file: a missing, foreign or damaged file is invalid input.
+/// Reading a result file: a missing, foreign or damaged file is invalid input; a system error
+/// (permissions), an HDF5 error or another writer is a runtime failure.
 fn file_error(e: io::Error) -> Failure {
     match e {
-        io::Error::Io { .. } | io::Error::Hdf5 { .. } => failure(e),
+        io::Error::Io { .. } | io::Error::Hdf5 { .. } | io::Error::File(_) => failure(e),
         e => invalid(e),
     }
 }
@@ -246,6 +248,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 times,
                 ..PlotOptions::default()
             };
+            for n in files::stale::sweep_dir(&out) {
+                eprintln!("note: {n}");
+            }
             let written = plot::render_all(&view, &out, &options).map_err(|e| match e {
                 plot::Error::Invalid { .. } => invalid(e),
                 e => failure(e),
@@ -262,7 +267,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Inspect { file, tail, config } => {
-            let header = io::read_header(&file).map_err(file_error)?;
+            // Every array is read (one time level at a time): damaged data are reported here,
+            // not when the file is next used.
+            let header = io::verify(&file).map_err(file_error)?;
             print_inspect(&header, tail, config);
             Ok(0)
         }
@@ -320,11 +327,24 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             "--checkpoint-every needs --out FILE to write the checkpoints to"
         )));
     }
-    if let Some(path) = &out {
-        check_output_dir(path).map_err(invalid)?;
-    } else if every > 0 {
-        note("note: [output] checkpoint_every is ignored without --out FILE");
-    }
+    // The output lock, held until the last write: a second writer of the same file (another
+    // solve, a resume) fails at once instead of silently overwriting this one's result.
+    let _lock = match &out {
+        Some(path) => {
+            check_output_dir(path).map_err(invalid)?;
+            let lock = OutputLock::acquire(path).map_err(failure)?;
+            for n in lock.notices() {
+                note(&format!("note: {n}"));
+            }
+            Some(lock)
+        }
+        None => {
+            if every > 0 {
+                note("note: [output] checkpoint_every is ignored without --out FILE");
+            }
+            None
+        }
+    };
     let resume_state = match &saved {
         Some(s) => {
             if s.header.config_text.as_deref() != Some(cfg.text.as_str()) && a.config.is_some() {
@@ -396,9 +416,15 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     };
     if let Some(c) = &checkpoint {
         if c.written > 0 {
+            let skipped = match c.skipped {
+                0 => String::new(),
+                n => format!(", {n} due ones skipped to stay within the budget"),
+            };
             note(&format!(
-                "{} checkpoints written ({:.3} s in total)",
-                c.written, c.seconds
+                "{} checkpoints written ({:.3} s, {:.1} % of the solve{skipped})",
+                c.written,
+                c.seconds,
+                100.0 * c.fraction()
             ));
         }
     }
@@ -446,6 +472,9 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             times: output.snapshot_times.clone(),
             ..PlotOptions::default()
         };
+        for n in files::stale::sweep_dir(dir) {
+            note(&format!("note: {n}"));
+        }
         let written = plot::render_all(&view, dir, &options).map_err(failure)?;
         note(&format!(
             "{} pictures in {} ({:.2} s)",
@@ -476,8 +505,13 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
             dir.display()
         )
     })?;
-    if path.is_dir() {
-        return Err(anyhow!("{}: is a directory", path.display()));
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(anyhow!(
+                "{}: exists and is not a regular file (a directory, a FIFO or a device):                  refusing to replace it",
+                path.display()
+            ));
+        }
     }
     // Never replace someone else's file: an existing target must be an mfg result (a damaged
     // one, e.g. truncated, may be replaced).

@@ -1,15 +1,15 @@
-//! Result files: HDF5 output of a solve ([`hdf5`]), written atomically ([`atomic`]).
+//! Result files: HDF5 output of a solve ([`hdf5`]), written atomically and under an output
+//! lock ([`crate::files`]), read back only after validation against the layout's schema.
 //!
 //! This layer sits above the core (`grid`, `problem`, `scheme`, `solve`): it reads a
 //! [`crate::Solution`] and the [`crate::Problem`] it solves and never the other way round. The
 //! layout of the files is documented in `docs/hdf5-layout.md`.
 
-pub mod atomic;
 pub mod hdf5;
 
 pub use self::hdf5::{
-    read, read_header, write, Header, Run, RunState, Saved, SavedPopulation, WriteOptions,
-    FORMAT_NAME, FORMAT_VERSION,
+    read, read_header, verify, write, Header, Run, RunState, Saved, SavedCoupling, SavedPopulation,
+    WriteOptions, FORMAT_NAME, FORMAT_VERSION,
 };
 
 use std::path::PathBuf;
@@ -20,6 +20,11 @@ pub enum Error {
     /// The file does not exist.
     #[error("{}: no such file", path.display())]
     Missing { path: PathBuf },
+
+    /// The path exists but is not a regular file (a directory, a FIFO, a device): refused
+    /// before opening, so that a FIFO cannot block the reader.
+    #[error("{}: not a regular file ({kind}); mfg reads the .h5 files written by `mfg solve --out`", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
 
     /// The file exists but is not HDF5 at all.
     #[error(
@@ -55,7 +60,11 @@ pub enum Error {
     #[error("{}: damaged mfg result file: {what}", path.display())]
     Damaged { path: PathBuf, what: String },
 
-    /// An operating-system error (permissions, disk full, missing directory…).
+    /// Writing, locking or replacing the file failed (disk full, permissions, another writer).
+    #[error(transparent)]
+    File(#[from] crate::files::Error),
+
+    /// An operating-system error while reading (permissions…).
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -76,6 +85,37 @@ pub enum Error {
     /// in a file cannot be rebuilt.
     #[error(transparent)]
     Problem(#[from] crate::Error),
+}
+
+impl Error {
+    /// The same error reported under `to` where it named `from` (a temporary file).
+    pub(crate) fn renamed(self, from: &std::path::Path, to: &std::path::Path) -> Self {
+        let fix = |p: PathBuf| if p == from { to.to_path_buf() } else { p };
+        match self {
+            Error::Hdf5 {
+                path,
+                action,
+                source,
+            } => Error::Hdf5 {
+                path: fix(path),
+                action,
+                source,
+            },
+            Error::Damaged { path, what } => Error::Damaged {
+                path: fix(path),
+                what: format!("the file just written does not pass its own checks: {what}"),
+            },
+            Error::Corrupt { path, detail } => Error::Corrupt {
+                path: fix(path),
+                detail,
+            },
+            Error::Io { path, source } => Error::Io {
+                path: fix(path),
+                source,
+            },
+            e => e,
+        }
+    }
 }
 
 /// Result alias of this module.
