@@ -153,7 +153,10 @@ fn failure(e: impl Into<anyhow::Error>) -> Failure {
 /// (permissions), an HDF5 error or another writer is a runtime failure.
 fn file_error(e: io::Error) -> Failure {
     match e {
-        io::Error::Io { .. } | io::Error::Hdf5 { .. } | io::Error::File(_) => failure(e),
+        io::Error::Io { .. }
+        | io::Error::System { .. }
+        | io::Error::Hdf5 { .. }
+        | io::Error::File(_) => failure(e),
         e => invalid(e),
     }
 }
@@ -170,10 +173,26 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", report(&f.error));
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The error and its causes, `a: b: c`, each cause once: most library errors already say their
+/// cause in their own message.
+fn report(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 fn run(cli: Cli) -> Result<u8, Failure> {

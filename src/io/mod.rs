@@ -72,6 +72,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A system error the HDF5 library met while writing (no space left on device…).
+    #[error("{}: {action}: {source}", path.display())]
+    System {
+        path: PathBuf,
+        action: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// An error reported by the HDF5 library while reading or writing.
     #[error("{}: HDF5 error while {action}: {source}", path.display())]
     Hdf5 {
@@ -111,6 +120,15 @@ impl Error {
             },
             Error::Io { path, source } => Error::Io {
                 path: fix(path),
+                source,
+            },
+            Error::System {
+                path,
+                action,
+                source,
+            } => Error::System {
+                path: fix(path),
+                action,
                 source,
             },
             e => e,

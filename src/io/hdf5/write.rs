@@ -24,11 +24,30 @@ pub(super) trait Ctx<T> {
 
 impl<T> Ctx<T> for h5::Result<T> {
     fn ctx(self, path: &Path, action: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| Error::Hdf5 {
-            path: path.to_path_buf(),
-            action: action(),
-            source,
+        self.map_err(|source| match os_error(&source) {
+            // The system's reason (a full disk) says more than HDF5's stack of drivers.
+            Some(e) => Error::System {
+                path: path.to_path_buf(),
+                action: action(),
+                source: e,
+            },
+            None => Error::Hdf5 {
+                path: path.to_path_buf(),
+                action: action(),
+                source,
+            },
         })
+    }
+}
+
+/// The operating-system error behind an HDF5 file-driver error (`errno = N` in its message).
+fn os_error(e: &h5::Error) -> Option<std::io::Error> {
+    let msg = e.to_string();
+    let at = msg.find("errno = ")? + "errno = ".len();
+    let digits: String = msg[at..].chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<i32>() {
+        Ok(n) if n > 0 => Some(std::io::Error::from_raw_os_error(n)),
+        _ => None,
     }
 }
 
