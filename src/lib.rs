@@ -56,6 +56,7 @@ pub mod config;
 pub mod error;
 pub(crate) mod expr;
 pub mod field;
+pub mod files;
 pub mod grid;
 #[cfg(feature = "hdf5")]
 pub mod io;

@@ -6,6 +6,7 @@ use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use cli::output::OutputSpec;
 use mfg::config::{Config, Format};
+use mfg::files::{self, OutputLock};
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
@@ -70,11 +71,19 @@ enum Command {
         /// No progress display and no notes on stderr (errors are still reported).
         #[arg(long, short)]
         quiet: bool,
+        /// Memory the solve may use, e.g. "8 GiB" (overrides `solver.memory_limit`; default:
+        /// the memory available when it starts). Larger problems are refused before solving.
+        #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+        memory_limit: Option<String>,
     },
-    /// Validate a configuration file without solving.
+    /// Validate a configuration file without solving, and say what the solve would set up
+    /// (unknowns, method, estimated memory).
     Check {
         /// Configuration file (.toml, .yaml, .yml).
         config: PathBuf,
+        /// Memory the solve may use, e.g. "8 GiB" (as for `mfg solve`).
+        #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+        memory_limit: Option<String>,
     },
     /// Draw the pictures of a saved result (without solving again).
     #[command(after_help = EXIT_CODES)]
@@ -108,6 +117,12 @@ enum Command {
     /// game's own equilibrium: exploitability, density, control and value errors (docs/rl.md).
     #[command(after_help = EXIT_CODES)]
     Validate(Box<cli::validate::ValidateArgs>),
+}
+
+fn parse_memory(s: &str) -> Result<String, String> {
+    mfg::solve::budget::parse_bytes(s, "--memory-limit")
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -155,10 +170,14 @@ fn failure(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
-/// Reading a result file: a missing, foreign or damaged file is invalid input.
+/// Reading a result file: a missing, foreign or damaged file is invalid input; a system error
+/// (permissions), an HDF5 error or another writer is a runtime failure.
 fn file_error(e: io::Error) -> Failure {
     match e {
-        io::Error::Io { .. } | io::Error::Hdf5 { .. } => failure(e),
+        io::Error::Io { .. }
+        | io::Error::System { .. }
+        | io::Error::Hdf5 { .. }
+        | io::Error::File(_) => failure(e),
         e => invalid(e),
     }
 }
@@ -175,17 +194,39 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", report(&f.error));
             ExitCode::from(f.code)
         }
     }
 }
 
+/// The error and its causes, `a: b: c`, each cause once: most library errors already say their
+/// cause in their own message.
+fn report(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-        Command::Check { config } => {
-            let cfg = Config::from_path(&config).map_err(invalid)?;
-            let (problem, _settings) = cfg
+        Command::Check {
+            config,
+            memory_limit,
+        } => {
+            let mut cfg = Config::from_path(&config).map_err(invalid)?;
+            if memory_limit.is_some() {
+                cfg.spec.solver.memory_limit = memory_limit;
+            }
+            let (problem, settings) = cfg
                 .build()
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
@@ -200,6 +241,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             println!("{}: valid", config.display());
             println!("{}", problem.describe());
+            for line in cli::check::plan(&problem, &settings).map_err(invalid)? {
+                println!("{line}");
+            }
             Ok(0)
         }
         Command::Solve {
@@ -211,6 +255,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             plots,
             size,
             quiet,
+            memory_limit,
         } => solve_command(SolveArgs {
             config,
             method,
@@ -220,6 +265,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             plots,
             size,
             quiet,
+            memory_limit,
         }),
         Command::Plot {
             file,
@@ -256,6 +302,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 times,
                 ..PlotOptions::default()
             };
+            for n in files::stale::sweep_dir(&out) {
+                eprintln!("note: {n}");
+            }
             let written = plot::render_all(&view, &out, &options).map_err(|e| match e {
                 plot::Error::Invalid { .. } => invalid(e),
                 e => failure(e),
@@ -272,7 +321,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Inspect { file, tail, config } => {
-            let header = io::read_header(&file).map_err(file_error)?;
+            // Every array is read (one time level at a time): damaged data are reported here,
+            // not when the file is next used.
+            let header = io::verify(&file).map_err(file_error)?;
             print_inspect(&header, tail, config);
             Ok(0)
         }
@@ -289,6 +340,7 @@ struct SolveArgs {
     plots: Option<PathBuf>,
     size: (u32, u32),
     quiet: bool,
+    memory_limit: Option<String>,
 }
 
 fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
@@ -301,6 +353,9 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     let (saved, mut cfg) = load(a.config.as_deref(), a.resume.as_deref())?;
     if let Some(name) = &a.method {
         cfg.spec.solver.method = name.parse().map_err(invalid)?;
+    }
+    if a.memory_limit.is_some() {
+        cfg.spec.solver.memory_limit = a.memory_limit.clone();
     }
     let (origin, problem, settings) = build(&cfg)?;
     let output = OutputSpec::of(&cfg)
@@ -316,11 +371,24 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             "--checkpoint-every needs --out FILE to write the checkpoints to"
         )));
     }
-    if let Some(path) = &out {
-        check_output_dir(path).map_err(invalid)?;
-    } else if every > 0 {
-        note("note: [output] checkpoint_every is ignored without --out FILE");
-    }
+    // The output lock, held until the last write: a second writer of the same file (another
+    // solve, a resume) fails at once instead of silently overwriting this one's result.
+    let _lock = match &out {
+        Some(path) => {
+            check_output_dir(path).map_err(invalid)?;
+            let lock = OutputLock::acquire(path).map_err(failure)?;
+            for n in lock.notices() {
+                note(&format!("note: {n}"));
+            }
+            Some(lock)
+        }
+        None => {
+            if every > 0 {
+                note("note: [output] checkpoint_every is ignored without --out FILE");
+            }
+            None
+        }
+    };
     let resume_state = match &saved {
         Some(s) => {
             if s.header.config_text.as_deref() != Some(cfg.text.as_str()) && a.config.is_some() {
@@ -392,9 +460,15 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     };
     if let Some(c) = &checkpoint {
         if c.written > 0 {
+            let skipped = match c.skipped {
+                0 => String::new(),
+                n => format!(", {n} due ones skipped to stay within the budget"),
+            };
             note(&format!(
-                "{} checkpoints written ({:.3} s in total)",
-                c.written, c.seconds
+                "{} checkpoints written ({:.3} s, {:.1} % of the solve{skipped})",
+                c.written,
+                c.seconds,
+                100.0 * c.fraction()
             ));
         }
     }
@@ -442,6 +516,9 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             times: output.snapshot_times.clone(),
             ..PlotOptions::default()
         };
+        for n in files::stale::sweep_dir(dir) {
+            note(&format!("note: {n}"));
+        }
         let written = plot::render_all(&view, dir, &options).map_err(failure)?;
         note(&format!(
             "{} pictures in {} ({:.2} s)",
@@ -507,8 +584,13 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
             dir.display()
         )
     })?;
-    if path.is_dir() {
-        return Err(anyhow!("{}: is a directory", path.display()));
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(anyhow!(
+                "{}: exists and is not a regular file (a directory, a FIFO or a device):                  refusing to replace it",
+                path.display()
+            ));
+        }
     }
     // Never replace someone else's file: an existing target must be an mfg result (a damaged
     // one, e.g. truncated, may be replaced).

@@ -151,7 +151,8 @@ impl Config {
 impl Spec {
     /// Builds and validates the problem and the solver settings.
     pub fn build(&self) -> Result<(Problem, SolverSettings)> {
-        Ok((self.build_problem()?, self.solver.build()?))
+        let settings = self.solver.build()?;
+        Ok((self.build_problem_for(&settings)?, settings))
     }
 }
 

@@ -10,6 +10,7 @@ use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::coupling::{self, Coupling};
 use crate::problem::hamiltonian::{self, Hamiltonian};
 use crate::problem::{Population, Problem};
+use crate::solve::{Sizes, SolverSettings};
 use serde::{Deserialize, Serialize};
 
 /// `[grid]`: one axis (1D) or two (2D).
@@ -215,22 +216,37 @@ impl CouplingSpec {
 }
 
 impl Spec {
-    /// Builds and validates the problem (grid, horizon, populations, coupling).
+    /// Builds and validates the problem (grid, horizon, populations, coupling), after checking
+    /// that a solve with the `[solver]` settings fits in memory.
     pub fn build_problem(&self) -> Result<Problem> {
+        self.build_problem_for(&self.solver.build()?)
+    }
+
+    /// [`Spec::build_problem`] with the solver settings already built: the memory estimate of
+    /// solving it with `settings` is checked against their limit before any field is sampled.
+    pub(crate) fn build_problem_for(&self, settings: &SolverSettings) -> Result<Problem> {
         let g = &self.grid;
         let axis = |a: &AxisSpec| Axis::new(a.min, a.max, a.n, a.boundary);
         let mut axes = vec![axis(&g.x)];
         if let Some(y) = &g.y {
             axes.push(axis(y));
         }
-        let grid = Grid::new(axes)?;
-        let time = TimeGrid::new(self.time.horizon, self.time.steps)?;
         if self.populations.is_empty() {
             return Err(Error::invalid(
                 "population",
                 "at least one [[population]] is needed",
             ));
         }
+        // Before anything is allocated: the grid's own arrays grow with the nodes too.
+        let sizes = Sizes {
+            nodes: [g.x.n, g.y.as_ref().map_or(1, |y| y.n)],
+            dim: axes.len(),
+            steps: self.time.steps,
+            populations: self.populations.len(),
+        };
+        sizes.check(settings)?;
+        let grid = Grid::new(axes)?;
+        let time = TimeGrid::new(self.time.horizon, self.time.steps)?;
         self.coupling.check_rows(self.populations.len())?;
         let mut builder = Problem::builder(grid.clone(), time);
         for (k, p) in self.populations.iter().enumerate() {

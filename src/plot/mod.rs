@@ -62,6 +62,9 @@ pub enum Error {
         /// The operating-system error.
         source: std::io::Error,
     },
+    /// A picture could not be written, flushed or moved into place (a full disk…).
+    #[error(transparent)]
+    File(#[from] crate::files::Error),
     /// The options do not make sense (size too small, time outside [0, T]…).
     #[error("invalid plot option {field}: {reason}")]
     Invalid {
