@@ -31,7 +31,10 @@ impl Field {
 
     /// Wraps level-major data; `data.len()` must be a multiple of `nodes`.
     pub fn from_vec(nodes: usize, data: Vec<f64>) -> Self {
-        assert!(nodes > 0 && data.len().is_multiple_of(nodes), "field shape mismatch");
+        assert!(
+            nodes > 0 && data.len().is_multiple_of(nodes),
+            "field shape mismatch"
+        );
         Field { nodes, data }
     }
 

@@ -72,11 +72,13 @@ impl Axis {
     }
 
     fn validate(&self, name: &str) -> Result<()> {
-        if !(self.min.is_finite() && self.max.is_finite()) {
-            return Err(Error::invalid(
-                format!("grid.{name}"),
-                "bounds must be finite numbers",
-            ));
+        for (bound, v) in [("min", self.min), ("max", self.max)] {
+            if !v.is_finite() {
+                return Err(Error::invalid(
+                    format!("grid.{name}.{bound}"),
+                    format!("{v}: bounds must be finite numbers"),
+                ));
+            }
         }
         if self.max <= self.min {
             return Err(Error::invalid(

@@ -29,7 +29,8 @@ Exit codes:
   130  interrupted by Ctrl-C; the current state is saved when --out is given and can be
        continued with `mfg solve --resume FILE`";
 
-/// Multi-population mean field games: monotone finite differences, Picard iteration.
+/// Multi-population mean field games: the monotone finite-difference scheme, solved by Picard,
+/// fictitious play, Anderson or Newton; HDF5 results, pictures, validation of RL policies.
 #[derive(Parser, Debug)]
 #[command(name = "mfg", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
@@ -236,7 +237,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             cli::validate::check_table(&cfg, &problem)
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
-            for n in cfg.notes() {
+            for n in cfg.notes_for(&problem) {
                 eprintln!("note: {n}");
             }
             println!("{}: valid", config.display());
@@ -283,6 +284,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 OutputSpec::stored(h.config_text.as_deref()?, format)?.snapshot_times
             });
             let names = saved.header.names();
+            for w in saved.solution.density_warnings(&names) {
+                eprintln!("warning: {w}");
+            }
             // α^k needs the Hamiltonians: rebuilt from the stored configuration (a file of a
             // problem built in code has none, and is drawn without arrows).
             let controls: Option<Vec<_>> = saved.rebuild().ok().map(|(problem, _)| {
@@ -306,7 +310,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 eprintln!("note: {n}");
             }
             let written = plot::render_all(&view, &out, &options).map_err(|e| match e {
-                plot::Error::Invalid { .. } => invalid(e),
+                plot::Error::Invalid { .. } | plot::Error::NotFinite { .. } => invalid(e),
                 e => failure(e),
             })?;
             for p in &written {
@@ -361,7 +365,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     let output = OutputSpec::of(&cfg)
         .with_context(|| format!("in {}", origin.display()))
         .map_err(invalid)?;
-    for n in cfg.notes() {
+    for n in cfg.notes_for(&problem) {
         note(&format!("note: {n}"));
     }
     let out = a.out.clone().or_else(|| a.resume.clone());
@@ -432,14 +436,14 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     // Observers: Ctrl-C, progress, checkpoints.
     let mut interrupt = Interrupt::new();
     interrupt
-        .install_ctrlc()
+        .install_ctrlc(out.is_some())
         .map_err(|e| failure(anyhow!("cannot install the Ctrl-C handler: {e}")))?;
     let mode = if a.quiet {
         ProgressMode::Quiet
     } else {
         ProgressMode::Auto
     };
-    let mut progress = Progress::new(settings.stopping.max_iterations, mode);
+    let mut progress = Progress::new(&settings.stopping, mode);
     let mut checkpoint = match (&out, every) {
         (Some(path), n) if n > 0 => {
             let mut c = Checkpoint::new(path, n, &problem, Some(&cfg), &method_name, options);
@@ -488,19 +492,23 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         note(&format!(
             "wrote {} ({}, {:.3} s)",
             path.display(),
-            human_bytes(bytes),
+            mfg::solve::budget::bytes(bytes),
             start.elapsed().as_secs_f64()
         ));
     } else if solution.termination == Termination::Interrupted {
         note("note: nothing saved (no --out FILE given)");
     }
+    let names: Vec<String> = problem
+        .populations()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    // Not suppressed by --quiet: the saved fields must not be mistaken for densities.
+    for w in solution.density_warnings(&names) {
+        eprintln!("warning: {w}");
+    }
     if let Some(dir) = &a.plots {
         let start = Instant::now();
-        let names: Vec<String> = problem
-            .populations()
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect();
         let controls: Vec<_> = (0..names.len())
             .map(|k| solution.controls(&problem, k))
             .collect();
@@ -519,13 +527,17 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         for n in files::stale::sweep_dir(dir) {
             note(&format!("note: {n}"));
         }
-        let written = plot::render_all(&view, dir, &options).map_err(failure)?;
-        note(&format!(
-            "{} pictures in {} ({:.2} s)",
-            written.len(),
-            dir.display(),
-            start.elapsed().as_secs_f64()
-        ));
+        match plot::render_all(&view, dir, &options) {
+            Ok(written) => note(&format!(
+                "{} pictures in {} ({:.2} s)",
+                written.len(),
+                dir.display(),
+                start.elapsed().as_secs_f64()
+            )),
+            // A diverged run still ends with its own exit code and saved state.
+            Err(e @ plot::Error::NotFinite { .. }) => eprintln!("warning: no pictures: {e}"),
+            Err(e) => return Err(failure(e)),
+        }
     }
     print_summary(&problem, &solution);
     Ok(match solution.termination {
@@ -604,14 +616,6 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn human_bytes(b: u64) -> String {
-    if b >= 1 << 20 {
-        format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    }
-}
-
 fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
     let last = solution.last().copied().unwrap_or_default();
     println!(
@@ -631,10 +635,7 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
     for (k, p) in problem.populations().iter().enumerate() {
         let mass = solution.mass(problem, k);
         let drift = mass.iter().map(|v| (v - mass[0]).abs()).fold(0.0, f64::max);
-        let min_m = solution.iterate.m[k]
-            .as_slice()
-            .iter()
-            .fold(f64::INFINITY, |a, &v| a.min(v));
+        let min_m = solution.min_density(k);
         println!(
             "  {:<16} mass {:.15} (max drift over time {:.1e}), min m {:.1e}",
             p.name(),
@@ -654,7 +655,7 @@ fn print_inspect(h: &io::Header, tail: usize, show_config: bool) {
         h.format_version,
         h.mfg_version,
         h.created,
-        human_bytes(size)
+        mfg::solve::budget::bytes(size)
     );
     if let Some(t) = &h.title {
         println!("title: {t}");

@@ -6,7 +6,9 @@
 
 mod io_common;
 
-use io_common::{edit_dataset, first_chunk, read_all_ways, set_attr, write_result, AttrValue, Edit};
+use io_common::{
+    edit_dataset, first_chunk, fork_guard, read_all_ways, set_attr, write_result, AttrValue, Edit,
+};
 use mfg::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,18 +16,25 @@ use std::time::{Duration, Instant};
 
 /// `mfg inspect PATH`, killed (and the test failed) if it runs longer than 30 s.
 fn inspect(path: &Path) -> (i32, String) {
+    let guard = fork_guard();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mfg"))
         .args(["inspect", path.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    drop(guard);
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
             use std::io::Read;
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             return (status.code().unwrap_or(-1), err);
         }
         if start.elapsed() > Duration::from_secs(30) {
@@ -82,8 +91,14 @@ fn missing_string_typed_or_reshaped_m_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (edit, what) in [
         (Edit::Remove, "dataset /populations/walkers/m is missing"),
-        (Edit::Retype, "dataset /populations/walkers/m holds a string, expected a 64-bit float"),
-        (Edit::Reshape, "dataset /populations/walkers/m has shape [7, 22], expected shape [7, 21]"),
+        (
+            Edit::Retype,
+            "dataset /populations/walkers/m holds a string, expected a 64-bit float",
+        ),
+        (
+            Edit::Reshape,
+            "dataset /populations/walkers/m has shape [7, 22], expected shape [7, 21]",
+        ),
     ] {
         let p = good(dir.path(), &format!("{edit:?}.h5"));
         edit_dataset(&p, "populations/walkers/m", edit);
@@ -123,7 +138,11 @@ fn grid_attributes_that_disagree_with_the_data_are_refused() {
     refused(&p, "attribute n of /grid/x is missing", false);
     let p = good(dir.path(), "n.h5");
     set_attr(&p, "grid/x", "n", AttrValue::U64(22));
-    refused(&p, "attribute n of /grid/x is 22, but the dataset has 21 nodes", false);
+    refused(
+        &p,
+        "attribute n of /grid/x is 22, but the dataset has 21 nodes",
+        false,
+    );
     // n = 10^12 must not allocate anything of that size.
     let p = good(dir.path(), "huge.h5");
     set_attr(&p, "grid/x", "n", AttrValue::U64(1_000_000_000_000));
@@ -146,13 +165,48 @@ fn grid_attributes_that_disagree_with_the_data_are_refused() {
 fn wrongly_typed_or_missing_attributes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("/", "final_residual", AttrValue::Str("small".into()), "attribute final_residual of / is a string, expected a 64-bit float"),
-        ("/", "iterations", AttrValue::F64(3.0), "attribute iterations of / is a 64-bit float, expected a 64-bit unsigned integer"),
-        ("/", "termination", AttrValue::Remove, "attribute termination of / is missing"),
-        ("/", "iterations", AttrValue::U64(4), "dataset /history/iteration has shape [3], expected shape [4]"),
-        ("populations/walkers", "sigma", AttrValue::Remove, "attribute sigma of /populations/walkers is missing"),
-        ("populations/walkers", "index", AttrValue::U64(1), "attribute index of /populations/walkers is not 0"),
-        ("coupling", "parameters", AttrValue::Str("some".into()), "attribute parameters of /coupling"),
+        (
+            "/",
+            "final_residual",
+            AttrValue::Str("small".into()),
+            "attribute final_residual of / is a string, expected a 64-bit float",
+        ),
+        (
+            "/",
+            "iterations",
+            AttrValue::F64(3.0),
+            "attribute iterations of / is a 64-bit float, expected a 64-bit unsigned integer",
+        ),
+        (
+            "/",
+            "termination",
+            AttrValue::Remove,
+            "attribute termination of / is missing",
+        ),
+        (
+            "/",
+            "iterations",
+            AttrValue::U64(4),
+            "dataset /history/iteration has shape [3], expected shape [4]",
+        ),
+        (
+            "populations/walkers",
+            "sigma",
+            AttrValue::Remove,
+            "attribute sigma of /populations/walkers is missing",
+        ),
+        (
+            "populations/walkers",
+            "index",
+            AttrValue::U64(1),
+            "attribute index of /populations/walkers is not 0",
+        ),
+        (
+            "coupling",
+            "parameters",
+            AttrValue::Str("some".into()),
+            "attribute parameters of /coupling",
+        ),
     ];
     for (i, (obj, name, value, what)) in cases.into_iter().enumerate() {
         let p = good(dir.path(), &format!("attr{i}.h5"));
@@ -165,10 +219,26 @@ fn wrongly_typed_or_missing_attributes_are_refused() {
 fn missing_history_or_coupling_datasets_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (path, edit, what) in [
-        ("history/residual", Edit::Remove, "dataset /history/residual is missing"),
-        ("history/iteration", Edit::Retype, "dataset /history/iteration holds a string"),
-        ("populations/wheelchairs/x", Edit::Reshape, "dataset /populations/wheelchairs/x has shape [22]"),
-        ("coupling/term_0/kappa", Edit::Reshape, "parameter /coupling/term_0/kappa has shape [2, 3]"),
+        (
+            "history/residual",
+            Edit::Remove,
+            "dataset /history/residual is missing",
+        ),
+        (
+            "history/iteration",
+            Edit::Retype,
+            "dataset /history/iteration holds a string",
+        ),
+        (
+            "populations/wheelchairs/x",
+            Edit::Reshape,
+            "dataset /populations/wheelchairs/x has shape [22]",
+        ),
+        (
+            "coupling/term_0/kappa",
+            Edit::Reshape,
+            "parameter /coupling/term_0/kappa has shape [2, 3]",
+        ),
     ] {
         let p = good(dir.path(), &format!("{}.h5", path.replace('/', "_")));
         edit_dataset(&p, path, edit);
@@ -193,10 +263,13 @@ fn non_regular_files_are_refused_without_blocking() {
     let (code, err) = inspect(&fifo);
     assert!(err.contains("a FIFO"), "{code}: {err}");
     // Nor does `mfg plot` or `--resume` block on it.
-    let o = Command::new(env!("CARGO_BIN_EXE_mfg"))
-        .args(["solve", "--resume", fifo.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = {
+        let _guard = fork_guard();
+        Command::new(env!("CARGO_BIN_EXE_mfg"))
+            .args(["solve", "--resume", fifo.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"));
 }
@@ -210,10 +283,17 @@ fn format_version_1_files_still_read() {
     assert_eq!(saved.header.names(), ["a", "b"]);
     assert_eq!(saved.solution.history.len(), 4);
     // The fields are the stored bits.
-    let f = hdf5::File::open(&v1).unwrap();
-    for (k, name) in ["a", "b"].iter().enumerate() {
-        let m: Vec<f64> = f.dataset(&format!("populations/{name}/m")).unwrap().read_raw().unwrap();
-        assert_eq!(saved.solution.iterate.m[k].as_slice(), &m[..]);
+    {
+        let _guard = fork_guard();
+        let f = hdf5::File::open(&v1).unwrap();
+        for (k, name) in ["a", "b"].iter().enumerate() {
+            let m: Vec<f64> = f
+                .dataset(&format!("populations/{name}/m"))
+                .unwrap()
+                .read_raw()
+                .unwrap();
+            assert_eq!(saved.solution.iterate.m[k].as_slice(), &m[..]);
+        }
     }
     let (problem, _) = saved.rebuild().unwrap();
     assert_eq!(problem.grid().axes()[0].n, 12);

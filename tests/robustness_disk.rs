@@ -23,7 +23,14 @@ impl Tmpfs {
         }
         let dir = tempfile::tempdir().unwrap();
         let o = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", s(dir.path())])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                s(dir.path()),
+            ])
             .output()
             .unwrap();
         assert!(
@@ -109,19 +116,40 @@ fn a_full_disk_fails_loudly_and_keeps_the_previous_result() {
     assert!(err.contains("run.h5"), "{err}");
     assert!(err.contains("No space left on device"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(std::fs::read(&out).unwrap(), before, "the previous result changed");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the previous result changed"
+    );
     mfg::io::verify(&out).unwrap();
-    assert_eq!(others(fs.path(), &["run.h5", "filler"]), Vec::<String>::new());
+    assert_eq!(
+        others(fs.path(), &["run.h5", "filler"]),
+        Vec::<String>::new()
+    );
 
     // A first checkpoint that does not fit: the run still ends with an error, and no file
     // (partial or not) is left under the new name.
     let ck = fs.path().join("ck.h5");
-    let o = run(&["solve", s(&large), "--out", s(&ck), "--checkpoint-every", "1", "-q"]);
+    let o = run(&[
+        "solve",
+        s(&large),
+        "--out",
+        s(&ck),
+        "--checkpoint-every",
+        "1",
+        "-q",
+    ]);
     let err = stderr(&o);
     assert_eq!(code(&o), 1, "{err}");
-    assert!(err.contains("ck.h5") && err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("ck.h5") && err.contains("No space left on device"),
+        "{err}"
+    );
     assert!(!ck.exists());
-    assert_eq!(others(fs.path(), &["run.h5", "filler"]), Vec::<String>::new());
+    assert_eq!(
+        others(fs.path(), &["run.h5", "filler"]),
+        Vec::<String>::new()
+    );
 
     // Pictures that do not fit: an error, and no empty or partial PNG.
     std::fs::remove_file(fs.path().join("filler")).unwrap();

@@ -9,8 +9,12 @@ use cli_common::{code, run, s, stderr};
 use std::path::{Path, PathBuf};
 
 fn example(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// `text` with its first occurrence of `from` replaced by `to`.
@@ -33,7 +37,10 @@ fn refused(path: &Path, field: &str, extra: &[&str]) {
         let o = run(&args);
         let err = stderr(&o);
         assert_eq!(code(&o), 2, "{command} {}: {err}", path.display());
-        assert!(err.contains(&format!("invalid {field}")), "{command}: {err}");
+        assert!(
+            err.contains(&format!("invalid {field}")),
+            "{command}: {err}"
+        );
         assert!(!err.contains("panicked"), "{command}: {err}");
     }
 }

@@ -12,6 +12,7 @@
 //! bad values are errors naming the key.
 
 pub mod fields;
+mod notes;
 pub mod problem;
 pub mod solver;
 
@@ -145,6 +146,15 @@ impl Config {
     /// Remarks that are not errors: method tables the selected method does not use.
     pub fn notes(&self) -> Vec<String> {
         self.spec.solver.notes()
+    }
+
+    /// [`Config::notes`] and the remarks on the problem built from this configuration: an
+    /// initial amplitude that normalisation ignores, a potential or terminal cost that is not
+    /// periodic on a periodic axis, a first-order population in 2D.
+    pub fn notes_for(&self, problem: &Problem) -> Vec<String> {
+        let mut n = self.notes();
+        n.extend(notes::field_notes(&self.spec, problem));
+        n
     }
 }
 

@@ -134,7 +134,10 @@ pub struct CouplingSpec {
 
 /// A vector (the diagonal) or a full matrix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a list of K numbers (the diagonal) or a K×K matrix (a list of K lists of K numbers)"
+)]
 pub enum VectorOrMatrix {
     /// The diagonal (self-couplings only).
     Vector(Vec<f64>),

@@ -70,8 +70,10 @@ impl Interrupt {
     /// (the solve ends after the current iteration and the caller saves the state); a second
     /// one exits at once with code 130, after removing the temporary file of a write in
     /// progress (the file under the final name is untouched). Call at most once per process.
+    /// `saving` says whether the caller will save the state (it has an output file), so that
+    /// the message does not promise what will not happen.
     #[cfg(feature = "cli")]
-    pub fn install_ctrlc(&self) -> Result<(), ctrlc::Error> {
+    pub fn install_ctrlc(&self, saving: bool) -> Result<(), ctrlc::Error> {
         let flag = self.flag.clone();
         ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
@@ -81,10 +83,17 @@ impl Interrupt {
                 eprintln!("\ninterrupted again: exiting without saving");
                 std::process::exit(130);
             }
-            eprintln!(
-                "\ninterrupt: stopping after the current iteration and saving the state \
-                 (Ctrl-C again to quit at once)"
-            );
+            if saving {
+                eprintln!(
+                    "\ninterrupt: stopping after the current iteration and saving the state \
+                     (Ctrl-C again to quit at once)"
+                );
+            } else {
+                eprintln!(
+                    "\ninterrupt: stopping after the current iteration; nothing is saved (no \
+                     --out FILE) (Ctrl-C again to quit at once)"
+                );
+            }
         })
     }
 }

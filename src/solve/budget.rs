@@ -134,7 +134,11 @@ impl MemoryEstimate {
         };
         // u and m (2 each) per copy, the controls (d), and the residual/work fields (2).
         let field_count = 2 * (1 + copies) + dim + 2;
-        let fields = mul(mul(per_field, field_count, "the fields")?, F64, "the fields")?;
+        let fields = mul(
+            mul(per_field, field_count, "the fields")?,
+            F64,
+            "the fields",
+        )?;
         // m0, V, g per population, the step solver's vectors and the grid's neighbour table
         // and coordinates (3d per node).
         let step = mul(
@@ -155,7 +159,9 @@ impl MemoryEstimate {
                         "the GMRES basis",
                     )?,
                 };
-                jacobian.checked_add(solver).ok_or_else(|| too_large("Newton"))?
+                jacobian
+                    .checked_add(solver)
+                    .ok_or_else(|| too_large("Newton"))?
             }
             _ => 0,
         };
@@ -294,8 +300,8 @@ mod tests {
 
     #[test]
     fn the_limit_is_enforced_with_a_reason() {
-        let e = MemoryEstimate::of(&sizes([1000, 1000], 2, 100), &SolverSettings::default())
-            .unwrap();
+        let e =
+            MemoryEstimate::of(&sizes([1000, 1000], 2, 100), &SolverSettings::default()).unwrap();
         let err = e.check(Some(1 << 30)).unwrap_err().to_string();
         assert!(err.contains("memory limit") && err.contains("GiB"), "{err}");
         assert!(e.check(Some(u64::MAX)).is_ok());

@@ -11,6 +11,19 @@ use hdf5::types::VarLenUnicode;
 use mfg::io::{self, Run, WriteOptions};
 use mfg::solve;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// Held while this process has a file open through the HDF5 crate directly (these helpers) and
+/// while it starts a child process. HDF5 opens files without close-on-exec and locks them: a
+/// child started by another test thread while a helper holds a file would inherit the lock and
+/// make the next open of that file fail ("unable to lock file"). The library's own opens are
+/// close-on-exec; these helpers, which edit files in ways the library never does, are not.
+static FORK_GUARD: Mutex<()> = Mutex::new(());
+
+/// Takes [`FORK_GUARD`] (a panicking test does not poison it for the others).
+pub fn fork_guard() -> MutexGuard<'static, ()> {
+    FORK_GUARD.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Writes a small finished result (1D with `ny = None`, else 2D) to `path` and returns it.
 pub fn write_result(path: &Path, ny: Option<usize>, compression: Option<u8>) -> Vec<u8> {
@@ -47,6 +60,7 @@ fn split(path: &str) -> (&str, &str) {
 
 /// Applies `edit` to the dataset `path` of the file.
 pub fn edit_dataset(file: &Path, path: &str, edit: Edit) {
+    let _guard = fork_guard();
     let f = hdf5::File::open_rw(file).unwrap();
     let (g, name) = split(path);
     let g = f.group(g).unwrap();
@@ -91,6 +105,7 @@ pub enum AttrValue {
 
 /// Sets (or removes) the attribute `name` of the object `path` (`/` for the root).
 pub fn set_attr(file: &Path, path: &str, name: &str, value: AttrValue) {
+    let _guard = fork_guard();
     let f = hdf5::File::open_rw(file).unwrap();
     let loc: hdf5::Location = if path == "/" {
         (**f).clone()
@@ -129,6 +144,7 @@ pub fn set_attr(file: &Path, path: &str, name: &str, value: AttrValue) {
 
 /// The byte range of the first chunk of the dataset `path` in the file.
 pub fn first_chunk(file: &Path, path: &str) -> std::ops::Range<usize> {
+    let _guard = fork_guard();
     let f = hdf5::File::open(file).unwrap();
     let info = f.dataset(path).unwrap().chunk_info(0).unwrap();
     info.addr as usize..(info.addr + info.size) as usize
@@ -136,6 +152,7 @@ pub fn first_chunk(file: &Path, path: &str) -> std::ops::Range<usize> {
 
 /// Every dataset path of the file (for the structural mutations of the fuzz corpus).
 pub fn dataset_paths(file: &Path) -> Vec<String> {
+    let _guard = fork_guard();
     fn walk(g: &hdf5::Group, prefix: &str, out: &mut Vec<String>) {
         for name in g.member_names().unwrap() {
             let path = format!("{prefix}/{name}");
@@ -154,10 +171,12 @@ pub fn dataset_paths(file: &Path) -> Vec<String> {
 
 /// Every (object path, attribute name) of the file.
 pub fn attribute_paths(file: &Path) -> Vec<(String, String)> {
+    let datasets = dataset_paths(file);
+    let _guard = fork_guard();
     let f = hdf5::File::open(file).unwrap();
     let mut objects = vec!["/".to_string()];
     objects.extend(group_paths(&f, ""));
-    objects.extend(dataset_paths(file));
+    objects.extend(datasets);
     let mut out = Vec::new();
     for o in objects {
         let loc: hdf5::Location = if o == "/" {

@@ -342,13 +342,10 @@ fn time(c: &Checker<'_>, file: &h5::File) -> Result<TimeGrid> {
 /// Stored coordinates must be the ones their attributes describe (up to round-off).
 fn close_to(c: &Checker<'_>, what: &str, got: &[f64], want: &[f64], rule: &str) -> Result<()> {
     let scale = want.iter().fold(1.0f64, |s, v| s.max(v.abs()));
-    let bad = got
-        .iter()
-        .zip(want)
-        .position(|(a, b)| {
-            let d = (a - b).abs();
-            d.is_nan() || d > 1e-9 * scale
-        });
+    let bad = got.iter().zip(want).position(|(a, b)| {
+        let d = (a - b).abs();
+        d.is_nan() || d > 1e-9 * scale
+    });
     match bad {
         None => Ok(()),
         Some(i) => Err(c.damaged(format!(
@@ -436,6 +433,12 @@ fn coupling(c: &Checker<'_>, file: &h5::File, k: usize) -> Result<SavedCoupling>
                 shape,
                 values,
             });
+        }
+        // Every coupling term of the library has at least one parameter (its strength).
+        if parameters.is_empty() {
+            return Err(c.damaged(format!(
+                "/coupling/{name} ({kind}) has no parameter dataset"
+            )));
         }
         terms.push(CouplingTerm {
             kind,

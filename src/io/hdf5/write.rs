@@ -84,23 +84,39 @@ pub(in crate::io) fn attr_str(
     loc.new_attr::<VarLenUnicode>()
         .create(name)
         .and_then(|a| a.write_scalar(&v))
-        .ctx(path, || format!("writing attribute {name} of {}", loc.name()))
+        .ctx(path, || {
+            format!("writing attribute {name} of {}", loc.name())
+        })
 }
 
 /// Writes the scalar float attribute `name` of `loc`.
-pub(in crate::io) fn attr_f64(path: &Path, loc: &h5::Location, name: &str, value: f64) -> Result<()> {
+pub(in crate::io) fn attr_f64(
+    path: &Path,
+    loc: &h5::Location,
+    name: &str,
+    value: f64,
+) -> Result<()> {
     loc.new_attr::<f64>()
         .create(name)
         .and_then(|a| a.write_scalar(&value))
-        .ctx(path, || format!("writing attribute {name} of {}", loc.name()))
+        .ctx(path, || {
+            format!("writing attribute {name} of {}", loc.name())
+        })
 }
 
 /// Writes the scalar unsigned attribute `name` of `loc`.
-pub(in crate::io) fn attr_u64(path: &Path, loc: &h5::Location, name: &str, value: u64) -> Result<()> {
+pub(in crate::io) fn attr_u64(
+    path: &Path,
+    loc: &h5::Location,
+    name: &str,
+    value: u64,
+) -> Result<()> {
     loc.new_attr::<u64>()
         .create(name)
         .and_then(|a| a.write_scalar(&value))
-        .ctx(path, || format!("writing attribute {name} of {}", loc.name()))
+        .ctx(path, || {
+            format!("writing attribute {name} of {}", loc.name())
+        })
 }
 
 /// Writes a small 1-D dataset (contiguous, no filters).
