@@ -40,7 +40,7 @@
 //! # }
 //! ```
 //!
-//! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] and
+//! Layers, dependencies pointing down: [`config`] → [`mod@solve`] → [`scheme`] → [`problem`] and
 //! [`linalg`] (which know nothing of each other) → [`grid`], with [`error`] at the bottom.
 //! Above the core, which never imports them: `io` (HDF5 result files, cargo feature `hdf5`),
 //! `plot` (pictures, feature `plot`) and [`observe`] (interruption; progress with feature
