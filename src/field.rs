@@ -1,5 +1,5 @@
 //! Space-time fields: one value per (time level n = 0..=Nt, grid node i), stored level by level
-//! (row-major (Nt+1, [Ny,] Nx)), the layout of u^k and m^k.
+//! (row-major `(Nt+1, [Ny,] Nx)`), the layout of u^k and m^k.
 
 /// A scalar field on the space-time grid.
 #[derive(Debug, Clone, PartialEq)]
