@@ -1,6 +1,6 @@
 //! Fields on the grid — the initial densities m0^k, the potentials V^k and the terminal costs
 //! g^k of MATH.md §1 — as a configuration writes them: a number, a math expression in `x` (and
-//! `y` in 2D) parsed by [`crate::expr`], or a named profile (`gaussian`, `uniform`, `box`,
+//! `y` in 2D) parsed by `crate::expr`, or a named profile (`gaussian`, `uniform`, `box`,
 //! `quadratic`). [`FieldSpec::sample`] evaluates one at every node of the grid and rejects
 //! non-finite values, naming the field and the node.
 

@@ -3,7 +3,7 @@
 //! over the target, and the directory is flushed so that the rename itself survives a power
 //! cut. Until the rename the target is untouched; after it, it is the complete new file.
 //!
-//! Every temporary file in progress is registered, so that [`remove_pending`] (called by a
+//! Every temporary file in progress is registered, so that `remove_pending` (called by a
 //! second Ctrl-C just before the process exits) can delete them.
 
 use super::{parent_dir, Error, Result};

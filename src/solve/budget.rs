@@ -14,8 +14,10 @@
 //!
 //! Every product uses checked arithmetic, so a size that cannot exist (n = 2⁶³) is an error and
 //! never an overflow or a capacity panic. The estimate is meant to refuse impossible problems
-//! and to tell the user what a problem costs (`mfg check`), not to predict the peak to the byte:
-//! measured peaks (`/usr/bin/time -v`) are within a factor of about two of it (docs/math.md).
+//! and to tell the user what a problem costs (`mfg check`), not to predict the peak to the byte.
+//! Measured peaks (`/usr/bin/time -v mfg solve`) against the estimate: 1D Picard, N = 4001,
+//! Nt = 400, K = 2: 266 MiB against 221 MiB; the 2D corridor example (60 × 20, Nt = 60, Newton):
+//! 74 MiB against 104 MiB; refined to 120 × 40: 230 MiB against 416 MiB.
 
 use super::newton::NewtonSolverKind;
 use super::{MethodKind, SolverSettings};

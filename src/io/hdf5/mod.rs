@@ -2,7 +2,7 @@
 //! (u^k, m^k on every time level t_n and node x_i), the controls α^k = -∂p H^k, the grids and
 //! the iteration history, laid out as netCDF-4 (dimension scales `t`, `y`, `x`).
 //!
-//! [`write`] stores a finished [`Solution`] or a checkpoint of a running solve, atomically and
+//! [`write()`] stores a finished [`Solution`] or a checkpoint of a running solve, atomically and
 //! under the output lock (`crate::files`), and checks the new file against the schema before
 //! it replaces the old one; [`read`] gives back the same [`Solution`], bit for bit;
 //! [`read_header`] validates a file against the schema without reading its fields; [`verify`]
