@@ -1,5 +1,5 @@
 //! Space-time fields: one value per (time level n = 0..=Nt, grid node i), stored level by level
-//! (row-major (Nt+1, [Ny,] Nx)), the layout of u^k and m^k.
+//! (row-major `(Nt+1, [Ny,] Nx)`), the layout of u^k and m^k.
 
 /// A scalar field on the space-time grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,10 @@ impl Field {
 
     /// Wraps level-major data; `data.len()` must be a multiple of `nodes`.
     pub fn from_vec(nodes: usize, data: Vec<f64>) -> Self {
-        assert!(nodes > 0 && data.len() % nodes == 0, "field shape mismatch");
+        assert!(
+            nodes > 0 && data.len().is_multiple_of(nodes),
+            "field shape mismatch"
+        );
         Field { nodes, data }
     }
 

@@ -72,11 +72,13 @@ impl Axis {
     }
 
     fn validate(&self, name: &str) -> Result<()> {
-        if !(self.min.is_finite() && self.max.is_finite()) {
-            return Err(Error::invalid(
-                format!("grid.{name}"),
-                "bounds must be finite numbers",
-            ));
+        for (bound, v) in [("min", self.min), ("max", self.max)] {
+            if !v.is_finite() {
+                return Err(Error::invalid(
+                    format!("grid.{name}.{bound}"),
+                    format!("{v}: bounds must be finite numbers"),
+                ));
+            }
         }
         if self.max <= self.min {
             return Err(Error::invalid(
@@ -123,9 +125,32 @@ impl Grid {
         for (a, ax) in axes.iter().enumerate() {
             ax.validate(AXIS_NAMES[a])?;
         }
-        let len = axes.iter().map(|a| a.n).product();
         let d = axes.len();
-        let mut neighbours = vec![NONE; len * 2 * d];
+        // Checked: a size that cannot exist is an error, not a capacity overflow.
+        let len = axes
+            .iter()
+            .try_fold(1usize, |acc, a| acc.checked_mul(a.n))
+            .filter(|len| len.checked_mul(3 * d * 8).is_some())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "grid",
+                    format!(
+                        "{} nodes per axis: the number of nodes overflows",
+                        axes.iter()
+                            .map(|a| a.n.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" × ")
+                    ),
+                )
+            })?;
+        let mut neighbours = Vec::new();
+        neighbours.try_reserve_exact(len * 2 * d).map_err(|_| {
+            Error::invalid(
+                "grid",
+                format!("{len} nodes: cannot allocate the grid's neighbour table"),
+            )
+        })?;
+        neighbours.resize(len * 2 * d, NONE);
         let mut stride = 1;
         for (a, ax) in axes.iter().enumerate() {
             for i in 0..len {

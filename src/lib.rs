@@ -40,7 +40,7 @@
 //! # }
 //! ```
 //!
-//! Layers, dependencies pointing down: [`config`] → [`solve`] → [`scheme`] → [`problem`] and
+//! Layers, dependencies pointing down: [`config`] → [`mod@solve`] → [`scheme`] → [`problem`] and
 //! [`linalg`] (which know nothing of each other) → [`grid`], with [`error`] at the bottom.
 //! Above the core, which never imports them: `io` (HDF5 result files, cargo feature `hdf5`),
 //! `plot` (pictures, feature `plot`) and [`observe`] (interruption; progress with feature
@@ -49,6 +49,10 @@
 //! no C library.
 //! [`rl`] (the discrete game of a problem, OpenSpiel's benchmark games, exact learning and
 //! exploitability) builds on the core and needs none of those.
+//!
+//! The module `guide` (the repository's `docs/guide.md`; default features) walks through the
+//! library with examples that run as doctests: building a problem, choosing a method, reading
+//! u, m and α, result files, one's own Hamiltonian and coupling, observing a run.
 
 #![warn(missing_docs)]
 
@@ -56,7 +60,11 @@ pub mod config;
 pub mod error;
 pub(crate) mod expr;
 pub mod field;
+pub mod files;
 pub mod grid;
+// The guide's examples write result files, so it needs `io`.
+#[cfg(feature = "hdf5")]
+pub mod guide;
 #[cfg(feature = "hdf5")]
 pub mod io;
 pub mod linalg;

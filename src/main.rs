@@ -6,6 +6,7 @@ use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use cli::output::OutputSpec;
 use mfg::config::{Config, Format};
+use mfg::files::{self, OutputLock};
 use mfg::io::{self, Run, RunState, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
@@ -28,7 +29,8 @@ Exit codes:
   130  interrupted by Ctrl-C; the current state is saved when --out is given and can be
        continued with `mfg solve --resume FILE`";
 
-/// Multi-population mean field games: monotone finite differences, Picard iteration.
+/// Multi-population mean field games: the monotone finite-difference scheme, solved by Picard,
+/// fictitious play, Anderson or Newton; HDF5 results, pictures, validation of RL policies.
 #[derive(Parser, Debug)]
 #[command(name = "mfg", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
@@ -70,11 +72,19 @@ enum Command {
         /// No progress display and no notes on stderr (errors are still reported).
         #[arg(long, short)]
         quiet: bool,
+        /// Memory the solve may use, e.g. "8 GiB" (overrides `solver.memory_limit`; default:
+        /// the memory available when it starts). Larger problems are refused before solving.
+        #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+        memory_limit: Option<String>,
     },
-    /// Validate a configuration file without solving.
+    /// Validate a configuration file without solving, and say what the solve would set up
+    /// (unknowns, method, estimated memory).
     Check {
         /// Configuration file (.toml, .yaml, .yml).
         config: PathBuf,
+        /// Memory the solve may use, e.g. "8 GiB" (as for `mfg solve`).
+        #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+        memory_limit: Option<String>,
     },
     /// Draw the pictures of a saved result (without solving again).
     #[command(after_help = EXIT_CODES)]
@@ -108,6 +118,12 @@ enum Command {
     /// game's own equilibrium: exploitability, density, control and value errors (docs/rl.md).
     #[command(after_help = EXIT_CODES)]
     Validate(Box<cli::validate::ValidateArgs>),
+}
+
+fn parse_memory(s: &str) -> Result<String, String> {
+    mfg::solve::budget::parse_bytes(s, "--memory-limit")
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -155,10 +171,14 @@ fn failure(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
-/// Reading a result file: a missing, foreign or damaged file is invalid input.
+/// Reading a result file: a missing, foreign or damaged file is invalid input; a system error
+/// (permissions), an HDF5 error or another writer is a runtime failure.
 fn file_error(e: io::Error) -> Failure {
     match e {
-        io::Error::Io { .. } | io::Error::Hdf5 { .. } => failure(e),
+        io::Error::Io { .. }
+        | io::Error::System { .. }
+        | io::Error::Hdf5 { .. }
+        | io::Error::File(_) => failure(e),
         e => invalid(e),
     }
 }
@@ -175,17 +195,39 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", report(&f.error));
             ExitCode::from(f.code)
         }
     }
 }
 
+/// The error and its causes, `a: b: c`, each cause once: most library errors already say their
+/// cause in their own message.
+fn report(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-        Command::Check { config } => {
-            let cfg = Config::from_path(&config).map_err(invalid)?;
-            let (problem, _settings) = cfg
+        Command::Check {
+            config,
+            memory_limit,
+        } => {
+            let mut cfg = Config::from_path(&config).map_err(invalid)?;
+            if memory_limit.is_some() {
+                cfg.spec.solver.memory_limit = memory_limit;
+            }
+            let (problem, settings) = cfg
                 .build()
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
@@ -195,11 +237,14 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             cli::validate::check_table(&cfg, &problem)
                 .with_context(|| format!("in {}", config.display()))
                 .map_err(invalid)?;
-            for n in cfg.notes() {
+            for n in cfg.notes_for(&problem) {
                 eprintln!("note: {n}");
             }
             println!("{}: valid", config.display());
             println!("{}", problem.describe());
+            for line in cli::check::plan(&problem, &settings).map_err(invalid)? {
+                println!("{line}");
+            }
             Ok(0)
         }
         Command::Solve {
@@ -211,6 +256,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             plots,
             size,
             quiet,
+            memory_limit,
         } => solve_command(SolveArgs {
             config,
             method,
@@ -220,6 +266,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             plots,
             size,
             quiet,
+            memory_limit,
         }),
         Command::Plot {
             file,
@@ -237,6 +284,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 OutputSpec::stored(h.config_text.as_deref()?, format)?.snapshot_times
             });
             let names = saved.header.names();
+            for w in saved.solution.density_warnings(&names) {
+                eprintln!("warning: {w}");
+            }
             // α^k needs the Hamiltonians: rebuilt from the stored configuration (a file of a
             // problem built in code has none, and is drawn without arrows).
             let controls: Option<Vec<_>> = saved.rebuild().ok().map(|(problem, _)| {
@@ -256,8 +306,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 times,
                 ..PlotOptions::default()
             };
+            for n in files::stale::sweep_dir(&out) {
+                eprintln!("note: {n}");
+            }
             let written = plot::render_all(&view, &out, &options).map_err(|e| match e {
-                plot::Error::Invalid { .. } => invalid(e),
+                plot::Error::Invalid { .. } | plot::Error::NotFinite { .. } => invalid(e),
                 e => failure(e),
             })?;
             for p in &written {
@@ -272,7 +325,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Inspect { file, tail, config } => {
-            let header = io::read_header(&file).map_err(file_error)?;
+            // Every array is read (one time level at a time): damaged data are reported here,
+            // not when the file is next used.
+            let header = io::verify(&file).map_err(file_error)?;
             print_inspect(&header, tail, config);
             Ok(0)
         }
@@ -289,6 +344,7 @@ struct SolveArgs {
     plots: Option<PathBuf>,
     size: (u32, u32),
     quiet: bool,
+    memory_limit: Option<String>,
 }
 
 fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
@@ -302,11 +358,14 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     if let Some(name) = &a.method {
         cfg.spec.solver.method = name.parse().map_err(invalid)?;
     }
+    if a.memory_limit.is_some() {
+        cfg.spec.solver.memory_limit = a.memory_limit.clone();
+    }
     let (origin, problem, settings) = build(&cfg)?;
     let output = OutputSpec::of(&cfg)
         .with_context(|| format!("in {}", origin.display()))
         .map_err(invalid)?;
-    for n in cfg.notes() {
+    for n in cfg.notes_for(&problem) {
         note(&format!("note: {n}"));
     }
     let out = a.out.clone().or_else(|| a.resume.clone());
@@ -316,11 +375,24 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             "--checkpoint-every needs --out FILE to write the checkpoints to"
         )));
     }
-    if let Some(path) = &out {
-        check_output_dir(path).map_err(invalid)?;
-    } else if every > 0 {
-        note("note: [output] checkpoint_every is ignored without --out FILE");
-    }
+    // The output lock, held until the last write: a second writer of the same file (another
+    // solve, a resume) fails at once instead of silently overwriting this one's result.
+    let _lock = match &out {
+        Some(path) => {
+            check_output_dir(path).map_err(invalid)?;
+            let lock = OutputLock::acquire(path).map_err(failure)?;
+            for n in lock.notices() {
+                note(&format!("note: {n}"));
+            }
+            Some(lock)
+        }
+        None => {
+            if every > 0 {
+                note("note: [output] checkpoint_every is ignored without --out FILE");
+            }
+            None
+        }
+    };
     let resume_state = match &saved {
         Some(s) => {
             if s.header.config_text.as_deref() != Some(cfg.text.as_str()) && a.config.is_some() {
@@ -364,14 +436,14 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     // Observers: Ctrl-C, progress, checkpoints.
     let mut interrupt = Interrupt::new();
     interrupt
-        .install_ctrlc()
+        .install_ctrlc(out.is_some())
         .map_err(|e| failure(anyhow!("cannot install the Ctrl-C handler: {e}")))?;
     let mode = if a.quiet {
         ProgressMode::Quiet
     } else {
         ProgressMode::Auto
     };
-    let mut progress = Progress::new(settings.stopping.max_iterations, mode);
+    let mut progress = Progress::new(&settings.stopping, mode);
     let mut checkpoint = match (&out, every) {
         (Some(path), n) if n > 0 => {
             let mut c = Checkpoint::new(path, n, &problem, Some(&cfg), &method_name, options);
@@ -392,9 +464,15 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     };
     if let Some(c) = &checkpoint {
         if c.written > 0 {
+            let skipped = match c.skipped {
+                0 => String::new(),
+                n => format!(", {n} due ones skipped to stay within the budget"),
+            };
             note(&format!(
-                "{} checkpoints written ({:.3} s in total)",
-                c.written, c.seconds
+                "{} checkpoints written ({:.3} s, {:.1} % of the solve{skipped})",
+                c.written,
+                c.seconds,
+                100.0 * c.fraction()
             ));
         }
     }
@@ -414,19 +492,23 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         note(&format!(
             "wrote {} ({}, {:.3} s)",
             path.display(),
-            human_bytes(bytes),
+            mfg::solve::budget::bytes(bytes),
             start.elapsed().as_secs_f64()
         ));
     } else if solution.termination == Termination::Interrupted {
         note("note: nothing saved (no --out FILE given)");
     }
+    let names: Vec<String> = problem
+        .populations()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    // Not suppressed by --quiet: the saved fields must not be mistaken for densities.
+    for w in solution.density_warnings(&names) {
+        eprintln!("warning: {w}");
+    }
     if let Some(dir) = &a.plots {
         let start = Instant::now();
-        let names: Vec<String> = problem
-            .populations()
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect();
         let controls: Vec<_> = (0..names.len())
             .map(|k| solution.controls(&problem, k))
             .collect();
@@ -442,13 +524,20 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             times: output.snapshot_times.clone(),
             ..PlotOptions::default()
         };
-        let written = plot::render_all(&view, dir, &options).map_err(failure)?;
-        note(&format!(
-            "{} pictures in {} ({:.2} s)",
-            written.len(),
-            dir.display(),
-            start.elapsed().as_secs_f64()
-        ));
+        for n in files::stale::sweep_dir(dir) {
+            note(&format!("note: {n}"));
+        }
+        match plot::render_all(&view, dir, &options) {
+            Ok(written) => note(&format!(
+                "{} pictures in {} ({:.2} s)",
+                written.len(),
+                dir.display(),
+                start.elapsed().as_secs_f64()
+            )),
+            // A diverged run still ends with its own exit code and saved state.
+            Err(e @ plot::Error::NotFinite { .. }) => eprintln!("warning: no pictures: {e}"),
+            Err(e) => return Err(failure(e)),
+        }
     }
     print_summary(&problem, &solution);
     Ok(match solution.termination {
@@ -507,8 +596,13 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
             dir.display()
         )
     })?;
-    if path.is_dir() {
-        return Err(anyhow!("{}: is a directory", path.display()));
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(anyhow!(
+                "{}: exists and is not a regular file (a directory, a FIFO or a device):                  refusing to replace it",
+                path.display()
+            ));
+        }
     }
     // Never replace someone else's file: an existing target must be an mfg result (a damaged
     // one, e.g. truncated, may be replaced).
@@ -520,14 +614,6 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn human_bytes(b: u64) -> String {
-    if b >= 1 << 20 {
-        format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    }
 }
 
 fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
@@ -549,10 +635,7 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
     for (k, p) in problem.populations().iter().enumerate() {
         let mass = solution.mass(problem, k);
         let drift = mass.iter().map(|v| (v - mass[0]).abs()).fold(0.0, f64::max);
-        let min_m = solution.iterate.m[k]
-            .as_slice()
-            .iter()
-            .fold(f64::INFINITY, |a, &v| a.min(v));
+        let min_m = solution.min_density(k);
         println!(
             "  {:<16} mass {:.15} (max drift over time {:.1e}), min m {:.1e}",
             p.name(),
@@ -572,7 +655,7 @@ fn print_inspect(h: &io::Header, tail: usize, show_config: bool) {
         h.format_version,
         h.mfg_version,
         h.created,
-        human_bytes(size)
+        mfg::solve::budget::bytes(size)
     );
     if let Some(t) = &h.title {
         println!("title: {t}");

@@ -178,6 +178,109 @@ fn a_closed_stdout_pipe_is_not_a_panic() {
 }
 
 #[test]
+fn an_empty_box_is_refused_not_read_as_zero() {
+    let e = build_error(&GOOD.replace(
+        "terminal = \"x^2\"",
+        "terminal = { profile = \"box\", min = 1.0, max = 0.0 }",
+    ));
+    assert!(
+        e.contains("population[0].terminal.max") && e.contains("the box is empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_name_with_a_nul_or_a_control_character_is_refused_at_check() {
+    for bad in ["a\\u0000b", "a\\tb", "a\\\\b"] {
+        let e = build_error(&GOOD.replace("name = \"a\"", &format!("name = \"{bad}\"")));
+        assert!(
+            e.contains("population[0].name") && e.contains("control"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn uniform_may_be_named_alone_and_other_profiles_get_a_hint() {
+    let c = Config::from_toml_str(&GOOD.replace(
+        "initial = { profile = \"gaussian\", mean = 0.5, std = 0.1 }",
+        "initial = \"uniform\"",
+    ))
+    .unwrap();
+    let (problem, _) = c.build().unwrap();
+    let m0 = problem.populations()[0].initial();
+    assert!(m0.iter().all(|&v| (v - m0[0]).abs() < 1e-14 && v > 0.0));
+    let e = build_error(&GOOD.replace(
+        "initial = { profile = \"gaussian\", mean = 0.5, std = 0.1 }",
+        "initial = \"gaussian\"",
+    ));
+    assert!(
+        e.contains("population[0].initial") && e.contains("needs its parameters"),
+        "{e}"
+    );
+}
+
+#[test]
+fn ignored_amplitudes_and_non_periodic_data_on_a_periodic_axis_get_notes() {
+    let c = Config::from_toml_str(&GOOD.replace("std = 0.1 }", "std = 0.1, amplitude = 3.0 }"))
+        .unwrap();
+    let (problem, _) = c.build().unwrap();
+    let notes = c.notes_for(&problem);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("population[0].initial.amplitude = 3 has no effect")),
+        "{notes:?}"
+    );
+    // x² on a periodic [0, 1] jumps by ~1 across the boundary: noted. cos(2πx) does not.
+    let periodic = GOOD.replace("n = 20 }", "n = 20, boundary = \"periodic\" }");
+    let c = Config::from_toml_str(&periodic).unwrap();
+    let (problem, _) = c.build().unwrap();
+    let notes = c.notes_for(&problem);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("population[0].terminal is not periodic along x")),
+        "{notes:?}"
+    );
+    let c = Config::from_toml_str(&periodic.replace("\"x^2\"", "\"cos(2 * PI * x)\"")).unwrap();
+    let (problem, _) = c.build().unwrap();
+    assert!(
+        c.notes_for(&problem).is_empty(),
+        "{:?}",
+        c.notes_for(&problem)
+    );
+    // Without the periodic axis there is nothing to say.
+    let c = Config::from_toml_str(GOOD).unwrap();
+    let (problem, _) = c.build().unwrap();
+    assert!(c.notes_for(&problem).is_empty());
+}
+
+#[test]
+fn a_first_order_population_in_2d_gets_an_early_note() {
+    let text = GOOD.replace(
+        "x = { min = 0.0, max = 1.0, n = 20 }",
+        "x = { min = 0.0, max = 1.0, n = 8 }\ny = { min = 0.0, max = 1.0, n = 8 }",
+    );
+    let text = text
+        .replace("sigma = 0.3", "sigma = 0.0")
+        .replace(
+            "mean = 0.5, std = 0.1",
+            "mean = [0.5, 0.5], std = [0.1, 0.1]",
+        )
+        .replace("\"x^2\"", "\"x^2 + y^2\"");
+    let c = Config::from_toml_str(&text).unwrap();
+    let (problem, _) = c.build().unwrap();
+    let notes = c.notes_for(&problem);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("population[0].sigma = 0: a first-order problem")),
+        "{notes:?}"
+    );
+}
+
+#[test]
 fn population_mass_zero_or_negative() {
     let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\nmass = 0"));
     assert!(

@@ -1,8 +1,10 @@
 //! The result file as Python sees it: open a 1D and a 2D result with h5py and check shapes,
-//! attributes and values; run the policy-file snippet of docs/rl.md and read the file it writes
-//! with the crate, and check the report of the validation with h5py. The interpreter is `$MFG_PYTHON`, else the `.venv` that
-//! `scripts/install-deps.sh` creates (with h5py and numpy); without either the test fails,
-//! saying so, rather than skipping.
+//! attributes, values and dimension scales, and open it with xarray (named dimensions,
+//! coordinates, the coupling's parameters against the configuration's); run the policy-file
+//! snippet of docs/rl.md and read the file it writes with the crate, and check the report of the
+//! validation with h5py. The interpreter is `$MFG_PYTHON`, else the `.venv` that
+//! `scripts/install-deps.sh` creates (with h5py, numpy, xarray and h5netcdf); without either the
+//! test fails, saying so, rather than skipping.
 
 mod common;
 
@@ -17,13 +19,13 @@ fn python() -> String {
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
     let python = std::env::var("MFG_PYTHON").unwrap_or_else(|_| venv.to_string());
     let ok = Command::new(&python)
-        .args(["-c", "import h5py, numpy"])
+        .args(["-c", "import h5py, numpy, xarray, h5netcdf"])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
     assert!(
         ok,
-        "{python} cannot import h5py and numpy: run ./scripts/install-deps.sh (or set MFG_PYTHON)"
+        "{python} cannot import h5py, numpy, xarray and h5netcdf: run ./scripts/install-deps.sh (or set MFG_PYTHON)"
     );
     python
 }
@@ -34,7 +36,7 @@ path, nt, ny, nx, its = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys
 shape = (nt + 1, nx) if ny == 0 else (nt + 1, ny, nx)
 with h5py.File(path, "r") as f:
     assert f.attrs["format"] == "mfg-solution", f.attrs["format"]
-    assert int(f.attrs["format_version"]) == 1
+    assert int(f.attrs["format_version"]) == 2
     assert int(f.attrs["iterations"]) == its
     assert "grid" in f.attrs["config"] and "population" in f.attrs["config"]
     names = list(f.attrs["population_names"])
@@ -56,6 +58,58 @@ with h5py.File(path, "r") as f:
         assert np.allclose(mass, 1.0, atol=1e-10), mass
     assert f["history/residual"].shape == (its,)
     assert list(f["history/iteration"][...]) == list(range(1, its + 1))
+    # Dimension scales: every field names its coordinates, and they are the grid's nodes.
+    for name in names:
+        g = f["populations"][name]
+        dims = ["t"] + (["y"] if ny else []) + ["x"]
+        for d in ["m", "u"]:
+            scales = [g[d].dims[i][0] for i in range(len(dims))]
+            assert [s.name.split("/")[-1] for s in scales] == dims, (d, [s.name for s in scales])
+            assert g[d].attrs["units"] and g[d].attrs["long_name"] and g[d].attrs["description"]
+        assert np.array_equal(g["x"][...], f["grid/x"][...])
+        assert np.array_equal(g["t"][...], f["time/t"][...])
+print("ok")
+"#;
+
+/// xarray (h5netcdf engine) opens each population group with named dimensions and coordinates,
+/// the history with its iteration axis, and the coupling's parameters equal the configuration's.
+const XARRAY_SCRIPT: &str = r#"
+import sys, tomllib, h5py, numpy as np, xarray as xr
+path, ny = sys.argv[1], int(sys.argv[2])
+with h5py.File(path, "r") as f:
+    names = list(f.attrs["population_names"])
+    x = f["grid/x"][...]
+    y = f["grid/y"][...] if ny else None
+    t = f["time/t"][...]
+    config = tomllib.loads(f.attrs["config"])
+    terms = sorted(f["coupling"].keys())
+    kinds = [f["coupling"][term].attrs["kind"] for term in terms]
+for name in names:
+    ds = xr.open_dataset(path, group=f"populations/{name}", engine="h5netcdf")
+    dims = ("t", "y", "x") if ny else ("t", "x")
+    assert ds["m"].dims == dims and ds["u"].dims == dims, (ds["m"].dims, ds["u"].dims)
+    assert ds["initial"].dims == dims[1:], ds["initial"].dims
+    assert np.array_equal(ds["x"].values, x) and np.array_equal(ds["t"].values, t)
+    if ny:
+        assert np.array_equal(ds["y"].values, y)
+    cell = float(x[1] - x[0]) * (float(y[1] - y[0]) if ny else 1.0)
+    mass = ds["m"].sum(dim=[d for d in dims if d != "t"]).values * cell
+    assert np.allclose(mass, 1.0, atol=1e-10), mass
+    assert ds["m"].attrs["units"] == "1" and "density" in ds["m"].attrs["long_name"]
+    # Selecting by coordinate works: the first time level is the initial density.
+    assert np.allclose(ds["m"].sel(t=0.0).values, ds["initial"].values)
+    ds.close()
+h = xr.open_dataset(path, group="history", engine="h5netcdf")
+assert h["residual"].dims == ("iteration",) and h.sizes["iteration"] >= 1
+h.close()
+assert len(terms) == len(config["coupling"]), (terms, config["coupling"])
+for term, kind in zip(terms, kinds):
+    c = xr.open_dataset(path, group=f"coupling/{term}", engine="h5netcdf")
+    assert list(c["k"].values) == names and list(c["j"].values) == names
+    (param,) = [v for v in c.data_vars]
+    assert c[param].dims == ("k", "j"), c[param].dims
+    assert np.array_equal(c[param].values, np.array(config["coupling"][kind])), (kind, c[param].values)
+    c.close()
 print("ok")
 "#;
 
@@ -72,6 +126,17 @@ fn check(cfg: &Config, ny: usize) {
         &WriteOptions::default(),
     )
     .unwrap();
+    let o = Command::new(python())
+        .args(["-c", XARRAY_SCRIPT, path.to_str().unwrap()])
+        .arg(ny.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "ok",
+        "xarray check failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = Command::new(python())
         .args(["-c", SCRIPT, path.to_str().unwrap()])
         .arg(problem.time().nt.to_string())

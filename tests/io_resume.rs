@@ -102,6 +102,8 @@ fn checkpoint_observer_writes_every_n_and_interrupt_stops() {
         "picard",
         WriteOptions::default(),
     );
+    // No time budget: every due checkpoint is written.
+    ck.budget = f64::INFINITY;
     let mut stop = StopAfter(7);
     let solution = {
         let mut chain = Chain(vec![&mut stop, &mut ck]);
@@ -114,6 +116,25 @@ fn checkpoint_observer_writes_every_n_and_interrupt_stops() {
     let saved = io::read(&path).unwrap();
     assert_eq!(saved.header.state, RunState::InProgress);
     assert_eq!(saved.solution.history.len(), 6);
+
+    // A zero budget writes the first due checkpoint (its cost is unknown before) and skips the
+    // others.
+    let mut ck = Checkpoint::new(
+        &path,
+        3,
+        &problem,
+        Some(&cfg),
+        "picard",
+        WriteOptions::default(),
+    );
+    ck.budget = 0.0;
+    let mut stop = StopAfter(7);
+    {
+        let mut chain = Chain(vec![&mut stop, &mut ck]);
+        solve::solve_with(&problem, &settings, None, &mut chain).unwrap();
+    }
+    assert_eq!((ck.written, ck.skipped), (1, 1));
+    assert_eq!(io::read(&path).unwrap().solution.history.len(), 3);
 
     // The interrupt flag (what Ctrl-C sets) stops the solve after the current iteration.
     let mut interrupt = Interrupt::new();

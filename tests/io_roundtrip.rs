@@ -177,7 +177,7 @@ fn uncompressed_and_empty_history_roundtrip() {
     let saved = io::read(&path).unwrap();
     assert_eq!(saved.solution, solution);
     assert_eq!(saved.header.config_text, None);
-    assert_eq!(saved.header.compression, "none");
+    assert_eq!(saved.header.compression, "fletcher32");
     assert!(saved.rebuild().is_err(), "no configuration stored");
 }
 

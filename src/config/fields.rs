@@ -1,6 +1,6 @@
 //! Fields on the grid — the initial densities m0^k, the potentials V^k and the terminal costs
 //! g^k of MATH.md §1 — as a configuration writes them: a number, a math expression in `x` (and
-//! `y` in 2D) parsed by [`crate::expr`], or a named profile (`gaussian`, `uniform`, `box`,
+//! `y` in 2D) parsed by `crate::expr`, or a named profile (`gaussian`, `uniform`, `box`,
 //! `quadratic`). [`FieldSpec::sample`] evaluates one at every node of the grid and rejects
 //! non-finite values, naming the field and the node.
 
@@ -68,7 +68,7 @@ pub enum Profile {
 
 /// A number or a list of numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a number or a list of numbers (one per axis)")]
 pub enum OneOrMany {
     /// One number for every axis.
     One(f64),
@@ -130,6 +130,19 @@ impl FieldSpec {
                 Profile::Box { min, max, value } => {
                     let lo = min.per_axis(d, &format!("{field}.min"))?;
                     let hi = max.per_axis(d, &format!("{field}.max"))?;
+                    if let Some(a) =
+                        (0..d).find(|&a| lo[a].is_nan() || hi[a].is_nan() || lo[a] > hi[a])
+                    {
+                        return Err(Error::invalid(
+                            format!("{field}.max"),
+                            format!(
+                                "{} is below min = {} along {}: the box is empty",
+                                hi[a],
+                                lo[a],
+                                ["x", "y"][a]
+                            ),
+                        ));
+                    }
                     grid.sample(|x| {
                         if (0..d).all(|a| x[a] >= lo[a] && x[a] <= hi[a]) {
                             *value
@@ -172,13 +185,24 @@ fn sample_expression(
         match allowed.iter().position(|a| a == name) {
             Some(a) => axes.push(a),
             None => {
+                let hint = match name.as_str() {
+                    "gaussian" | "box" | "quadratic" => format!(
+                        "; the profile {name} needs its parameters, e.g. {}",
+                        match name.as_str() {
+                            "gaussian" => "{ profile = \"gaussian\", mean = 0.0, std = 0.5 }",
+                            "box" => "{ profile = \"box\", min = -0.5, max = 0.5 }",
+                            _ => "{ profile = \"quadratic\", center = 0.0, weight = 1.0 }",
+                        }
+                    ),
+                    _ => String::new(),
+                };
                 return Err(Error::invalid(
                     field,
                     format!(
-                        "unknown variable {name:?} in {text:?}: expressions may use {}",
+                        "unknown variable {name:?} in {text:?}: expressions may use {}{hint}",
                         allowed.join(" and ")
                     ),
-                ))
+                ));
             }
         }
     }
@@ -218,6 +242,10 @@ impl<'de> Deserialize<'de> for FieldSpec {
                 Ok(FieldSpec::Constant(v as f64))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<FieldSpec, E> {
+                // The one profile without parameters may be named alone.
+                if v.trim() == "uniform" {
+                    return Ok(FieldSpec::Profile(Profile::Uniform { value: 1.0 }));
+                }
                 Ok(FieldSpec::Expression(v.to_string()))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(

@@ -12,6 +12,7 @@
 //! bad values are errors naming the key.
 
 pub mod fields;
+mod notes;
 pub mod problem;
 pub mod solver;
 
@@ -154,12 +155,22 @@ impl Config {
     pub fn notes(&self) -> Vec<String> {
         self.spec.solver.notes()
     }
+
+    /// [`Config::notes`] and the remarks on the problem built from this configuration: an
+    /// initial amplitude that normalisation ignores, a potential or terminal cost that is not
+    /// periodic on a periodic axis, a first-order population in 2D.
+    pub fn notes_for(&self, problem: &Problem) -> Vec<String> {
+        let mut n = self.notes();
+        n.extend(notes::field_notes(&self.spec, problem));
+        n
+    }
 }
 
 impl Spec {
     /// Builds and validates the problem and the solver settings.
     pub fn build(&self) -> Result<(Problem, SolverSettings)> {
-        Ok((self.build_problem()?, self.solver.build()?))
+        let settings = self.solver.build()?;
+        Ok((self.build_problem_for(&settings)?, settings))
     }
 }
 

@@ -10,6 +10,7 @@ use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::coupling::{self, Coupling};
 use crate::problem::hamiltonian::{self, Hamiltonian};
 use crate::problem::{Population, Problem};
+use crate::solve::{Sizes, SolverSettings};
 use serde::{Deserialize, Serialize};
 
 /// `[grid]`: one axis (1D) or two (2D).
@@ -36,6 +37,10 @@ pub struct AxisSpec {
     #[serde(default = "default_boundary")]
     /// Boundary condition (default reflecting).
     pub boundary: Boundary,
+}
+
+fn is_one(v: &f64) -> bool {
+    *v == 1.0
 }
 
 fn default_boundary() -> Boundary {
@@ -65,7 +70,7 @@ pub struct PopulationSpec {
     pub hamiltonian: HamiltonianSpec,
     /// Initial density m0 (normalised to the mass).
     pub initial: FieldSpec,
-    #[serde(default = "one")]
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     /// Mass M > 0 of the population (default 1): Σ_i m0_i h^d = M.
     pub mass: f64,
     #[serde(default = "FieldSpec::zero")]
@@ -142,7 +147,10 @@ pub struct CouplingSpec {
 
 /// A vector (the diagonal) or a full matrix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a list of K numbers (the diagonal) or a K×K matrix (a list of K lists of K numbers)"
+)]
 pub enum VectorOrMatrix {
     /// The diagonal (self-couplings only).
     Vector(Vec<f64>),
@@ -224,22 +232,37 @@ impl CouplingSpec {
 }
 
 impl Spec {
-    /// Builds and validates the problem (grid, horizon, populations, coupling).
+    /// Builds and validates the problem (grid, horizon, populations, coupling), after checking
+    /// that a solve with the `[solver]` settings fits in memory.
     pub fn build_problem(&self) -> Result<Problem> {
+        self.build_problem_for(&self.solver.build()?)
+    }
+
+    /// [`Spec::build_problem`] with the solver settings already built: the memory estimate of
+    /// solving it with `settings` is checked against their limit before any field is sampled.
+    pub(crate) fn build_problem_for(&self, settings: &SolverSettings) -> Result<Problem> {
         let g = &self.grid;
         let axis = |a: &AxisSpec| Axis::new(a.min, a.max, a.n, a.boundary);
         let mut axes = vec![axis(&g.x)];
         if let Some(y) = &g.y {
             axes.push(axis(y));
         }
-        let grid = Grid::new(axes)?;
-        let time = TimeGrid::new(self.time.horizon, self.time.steps)?;
         if self.populations.is_empty() {
             return Err(Error::invalid(
                 "population",
                 "at least one [[population]] is needed",
             ));
         }
+        // Before anything is allocated: the grid's own arrays grow with the nodes too.
+        let sizes = Sizes {
+            nodes: [g.x.n, g.y.as_ref().map_or(1, |y| y.n)],
+            dim: axes.len(),
+            steps: self.time.steps,
+            populations: self.populations.len(),
+        };
+        sizes.check(settings)?;
+        let grid = Grid::new(axes)?;
+        let time = TimeGrid::new(self.time.horizon, self.time.steps)?;
         self.coupling.check_rows(self.populations.len())?;
         let pars = &self.parameters;
         for (name, value) in pars {

@@ -55,6 +55,9 @@ pub struct SolverSpec {
     pub hjb: HjbSpec,
     /// `[solver.linear]`.
     pub linear: LinearSpec,
+    /// Memory a solve may use, e.g. `"8 GiB"`; absent: what the machine has available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
 }
 
 impl Default for SolverSpec {
@@ -71,6 +74,7 @@ impl Default for SolverSpec {
             newton: None,
             hjb: HjbSpec::default(),
             linear: LinearSpec::default(),
+            memory_limit: None,
         }
     }
 }
@@ -313,7 +317,13 @@ impl SolverSpec {
             MethodName::Anderson => MethodKind::Anderson(anderson),
             MethodName::Newton => MethodKind::Newton(newton),
         };
+        let memory_limit = self
+            .memory_limit
+            .as_deref()
+            .map(|t| crate::solve::budget::parse_bytes(t, "solver.memory_limit"))
+            .transpose()?;
         Ok(SolverSettings {
+            memory_limit,
             method,
             stopping: Stopping {
                 max_iterations: self.max_iterations,

@@ -1,18 +1,18 @@
-//! Result files: HDF5 output of a solve ([`hdf5`]), written atomically ([`atomic`]).
+//! Result files: HDF5 output of a solve ([`hdf5`]), written atomically and under an output
+//! lock ([`crate::files`]), read back only after validation against the layout's schema.
 //!
 //! This layer sits above the core (`grid`, `problem`, `scheme`, `solve`): it reads a
 //! [`crate::Solution`] and the [`crate::Problem`] it solves and never the other way round. The
 //! layout of the files is documented in `docs/hdf5-layout.md`; policy files and the reports of
 //! `mfg validate` ([`policy`], [`report`]) in `docs/rl.md`.
 
-pub(crate) mod atomic;
 pub mod hdf5;
 pub mod policy;
 pub mod report;
 
 pub use self::hdf5::{
-    read, read_header, write, Header, Run, RunState, Saved, SavedPopulation, WriteOptions,
-    FORMAT_NAME, FORMAT_VERSION,
+    read, read_header, verify, write, Header, Run, RunState, Saved, SavedCoupling, SavedPopulation,
+    WriteOptions, FORMAT_NAME, FORMAT_VERSION,
 };
 pub use policy::{read_policy, write_policy};
 pub use report::{write_report, ReportContext};
@@ -27,6 +27,19 @@ pub enum Error {
     Missing {
         /// The file.
         path: PathBuf,
+    },
+
+    /// The path exists but is not a regular file (a directory, a FIFO, a device): refused
+    /// before opening, so that a FIFO cannot block the reader.
+    #[error(
+        "{}: not a regular file ({kind}); mfg reads the .h5 files written by `mfg solve --out`",
+        path.display()
+    )]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is, e.g. `a FIFO`.
+        kind: &'static str,
     },
 
     /// The file exists but is not HDF5 at all.
@@ -84,11 +97,27 @@ pub enum Error {
         what: String,
     },
 
-    /// An operating-system error (permissions, disk full, missing directory…).
+    /// Writing, locking or replacing the file failed (disk full, permissions, another writer).
+    #[error(transparent)]
+    File(#[from] crate::files::Error),
+
+    /// An operating-system error while reading (permissions…).
     #[error("{}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A system error the HDF5 library met while writing (no space left on device…).
+    #[error("{}: {action}: {source}", path.display())]
+    System {
+        /// The file.
+        path: PathBuf,
+        /// What was being done, e.g. `writing /populations/a/u`.
+        action: String,
         /// The operating system's error.
         #[source]
         source: std::io::Error,
@@ -112,12 +141,56 @@ pub enum Error {
     Problem(#[from] crate::Error),
 }
 
+impl Error {
+    /// The same error reported under `to` where it named `from` (a temporary file).
+    pub(crate) fn renamed(self, from: &std::path::Path, to: &std::path::Path) -> Self {
+        let fix = |p: PathBuf| if p == from { to.to_path_buf() } else { p };
+        match self {
+            Error::Hdf5 {
+                path,
+                action,
+                source,
+            } => Error::Hdf5 {
+                path: fix(path),
+                action,
+                source,
+            },
+            Error::Damaged { path, what } => Error::Damaged {
+                path: fix(path),
+                what: format!("the file just written does not pass its own checks: {what}"),
+            },
+            Error::Corrupt { path, detail } => Error::Corrupt {
+                path: fix(path),
+                detail,
+            },
+            Error::Io { path, source } => Error::Io {
+                path: fix(path),
+                source,
+            },
+            Error::System {
+                path,
+                action,
+                source,
+            } => Error::System {
+                path: fix(path),
+                action,
+                source,
+            },
+            e => e,
+        }
+    }
+}
+
 /// Result alias of this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Creates (truncating) an HDF5 file whose descriptor is not inherited by child processes.
+/// Creates (truncating) an HDF5 file whose descriptor is not inherited by child processes. The
+/// newest object formats carry checksums on all metadata (object headers, B-trees, heaps, chunk
+/// indexes), so that a flipped bit is found when the file is read.
 pub(crate) fn create_h5(path: &Path) -> ::hdf5::Result<::hdf5::File> {
-    let file = ::hdf5::File::create(path)?;
+    let file = ::hdf5::File::with_options()
+        .with_fapl(|p| p.libver_latest())
+        .create(path)?;
     close_on_exec(&file);
     Ok(file)
 }

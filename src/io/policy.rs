@@ -6,7 +6,7 @@
 //! `mfg validate` ([`super::report`]) stores its policy in the same layout, so that a report is
 //! also a policy file.
 
-use super::hdf5::{attr_f64, attr_str, attr_u64, open_hdf5, replace_hdf5, vlu, Ctx, Reader};
+use super::hdf5::{attr_f64, attr_str, attr_u64, open_hdf5, replace_hdf5, vlu, Checker, Ctx};
 use super::{Error, Result};
 use crate::rl::validate::{Imported, ImportedFile, ImportedPolicy};
 use ::hdf5 as h5;
@@ -76,7 +76,7 @@ pub(super) fn write_policies(path: &Path, f: &h5::File, policies: &[ImportedPoli
 }
 
 /// Reads an integer attribute written as unsigned (this crate) or signed (h5py, NumPy).
-fn attr_int(r: &Reader<'_>, loc: &h5::Location, name: &str) -> Result<u64> {
+fn attr_int(r: &Checker<'_>, loc: &h5::Location, name: &str) -> Result<u64> {
     match loc.attr(name).and_then(|a| a.read_scalar::<u64>()) {
         Ok(v) => Ok(v),
         Err(_) => loc
@@ -90,8 +90,8 @@ fn attr_int(r: &Reader<'_>, loc: &h5::Location, name: &str) -> Result<u64> {
 }
 
 /// A dataset's shape and values (any floating-point type, converted to f64).
-fn read_f64(r: &Reader<'_>, g: &h5::Group, name: &str) -> Result<(Vec<usize>, Vec<f64>)> {
-    let d = r.dataset(g, name)?;
+fn read_f64(r: &Checker<'_>, g: &h5::Group, name: &str) -> Result<(Vec<usize>, Vec<f64>)> {
+    let d = r.any_dataset(g, name)?;
     let shape = d.shape();
     let n = shape
         .iter()
@@ -116,13 +116,13 @@ fn read_f64(r: &Reader<'_>, g: &h5::Group, name: &str) -> Result<(Vec<usize>, Ve
 /// Reads a policy file (or a validation report, whose `/policies` group has the same layout).
 pub fn read_policy(path: impl AsRef<Path>) -> Result<ImportedFile> {
     let path = path.as_ref();
-    let file = open_hdf5(path)?;
-    let r = Reader { path };
+    let (file, file_size) = open_hdf5(path)?;
+    let r = Checker { path, file_size };
     let not_policy = |reason: String| Error::NotMfg {
         path: path.to_path_buf(),
         reason,
     };
-    let format = r.opt_str(&file, "format").map_err(|_| {
+    let format = r.opt_string(&file, "format").map_err(|_| {
         not_policy(format!(
             "its `format` attribute is not a string; a policy file has format {POLICY_FORMAT:?}"
         ))
@@ -149,8 +149,8 @@ pub fn read_policy(path: impl AsRef<Path>) -> Result<ImportedFile> {
             supported: POLICY_VERSION as u32,
         });
     }
-    let horizon = r.attr_f64(&file, "horizon")?;
-    let source = r.opt_str(&file, "source")?;
+    let horizon = r.f64(&file, "horizon")?;
+    let source = r.opt_string(&file, "source")?;
     let root = r.group(&file, "policies")?;
     let names = root
         .member_names()

@@ -47,7 +47,7 @@ fn write_file(
     attr_str(path, &f, "format", REPORT_FORMAT)?;
     attr_u64(path, &f, "format_version", POLICY_VERSION)?;
     attr_str(path, &f, "mfg_version", env!("CARGO_PKG_VERSION"))?;
-    attr_str(path, &f, "created", &super::hdf5::now_rfc3339())?;
+    attr_str(path, &f, "created", &crate::files::now_rfc3339())?;
     attr_f64(path, &f, "horizon", problem.time().horizon)?;
     attr_str(path, &f, "source", &v.source)?;
     attr_str(path, &f, "reference", ctx.reference)?;

@@ -7,7 +7,7 @@
 //! - `Progress` (feature `cli`): a progress bar on stderr when it is a terminal, plain log
 //!   lines otherwise;
 //! - `Checkpoint` (feature `hdf5`): writes the current iterate and history to the result file
-//!   every N iterations (atomically: see `crate::io::atomic`).
+//!   every N iterations (atomically: see `crate::files::atomic`).
 
 #[cfg(feature = "hdf5")]
 mod checkpoint;
@@ -68,20 +68,32 @@ impl Interrupt {
 
     /// Installs the process-wide Ctrl-C handler (SIGINT, and SIGTERM/SIGHUP): the first Ctrl-C sets the flag
     /// (the solve ends after the current iteration and the caller saves the state); a second
-    /// one exits at once with code 130 (a file being written stays a temporary file, the one
-    /// under the final name is untouched). Call at most once per process.
+    /// one exits at once with code 130, after removing the temporary file of a write in
+    /// progress (the file under the final name is untouched). Call at most once per process.
+    /// `saving` says whether the caller will save the state (it has an output file), so that
+    /// the message does not promise what will not happen.
     #[cfg(feature = "cli")]
-    pub fn install_ctrlc(&self) -> Result<(), ctrlc::Error> {
+    pub fn install_ctrlc(&self, saving: bool) -> Result<(), ctrlc::Error> {
         let flag = self.flag.clone();
         ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
+                // Files under their final names stay as they are; the temporary file of a
+                // write in progress and the output locks go with the process.
+                crate::files::abandon_all();
                 eprintln!("\ninterrupted again: exiting without saving");
                 std::process::exit(130);
             }
-            eprintln!(
-                "\ninterrupt: stopping after the current iteration and saving the state \
-                 (Ctrl-C again to quit at once)"
-            );
+            if saving {
+                eprintln!(
+                    "\ninterrupt: stopping after the current iteration and saving the state \
+                     (Ctrl-C again to quit at once)"
+                );
+            } else {
+                eprintln!(
+                    "\ninterrupt: stopping after the current iteration; nothing is saved (no \
+                     --out FILE) (Ctrl-C again to quit at once)"
+                );
+            }
         })
     }
 }

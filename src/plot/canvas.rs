@@ -7,9 +7,9 @@
 
 use super::colours::Indexer;
 use super::{draw_err, Error, Rect, Result};
+use crate::files::AtomicFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::io::BufWriter;
 use std::path::Path;
 
 /// The drawing area over a canvas.
@@ -72,30 +72,28 @@ impl Canvas {
         &self.rgb
     }
 
-    /// Writes the picture as an 8-bit RGB PNG.
+    /// Writes the picture as an 8-bit RGB PNG, atomically (`crate::files`): encoded in memory,
+    /// then written beside `path`, flushed to disk and renamed, so that a full disk or a crash
+    /// never leaves a partial picture under `path`.
     pub fn save_png(&self, path: &Path) -> Result<()> {
         let err = draw_err(path);
-        let file = create(path)?;
-        let mut enc = png::Encoder::new(BufWriter::new(file), self.size.0, self.size.1);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(&err)?;
-        w.write_image_data(&self.rgb).map_err(&err)?;
-        w.finish().map_err(&err)
+        let mut bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut bytes, self.size.0, self.size.1);
+            enc.set_color(png::ColorType::Rgb);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut w = enc.write_header().map_err(&err)?;
+            w.write_image_data(&self.rgb).map_err(&err)?;
+            w.finish().map_err(&err)?;
+        }
+        Ok(crate::files::write_bytes(path, &bytes)?)
     }
-}
-
-fn create(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::create(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// An animated GIF being written: every frame is indexed against one global palette.
 pub(super) struct GifWriter<'p> {
     path: &'p Path,
-    encoder: gif::Encoder<BufWriter<std::fs::File>>,
+    encoder: gif::Encoder<AtomicFile>,
     indexer: Indexer,
     size: (u32, u32),
     delay_cs: u16,
@@ -113,7 +111,7 @@ impl<'p> GifWriter<'p> {
         let flat: Vec<u8> = palette.iter().flatten().copied().collect();
         let (w, h) = (to_u16(size.0, path)?, to_u16(size.1, path)?);
         let mut encoder =
-            gif::Encoder::new(BufWriter::new(create(path)?), w, h, &flat).map_err(&err)?;
+            gif::Encoder::new(AtomicFile::create(path)?, w, h, &flat).map_err(&err)?;
         encoder.set_repeat(gif::Repeat::Infinite).map_err(&err)?;
         Ok(GifWriter {
             path,
@@ -142,6 +140,13 @@ impl<'p> GifWriter<'p> {
         self.encoder
             .write_frame(&frame)
             .map_err(draw_err(self.path))
+    }
+
+    /// Ends the GIF (its trailer) and moves it into place; a GIF dropped unfinished leaves no
+    /// file.
+    pub fn finish(self) -> Result<()> {
+        let file = self.encoder.into_inner().map_err(draw_err(self.path))?;
+        Ok(file.commit()?)
     }
 }
 

@@ -99,6 +99,7 @@ pub fn animation_2d(view: &View<'_>, path: &Path, options: &PlotOptions) -> Resu
         let (canvas, _) = sheet(view, &[snap], Content::Density, options.size, path)?;
         gif.push(&canvas)?;
     }
+    gif.finish()?;
     Ok(levels)
 }
 

@@ -62,6 +62,25 @@ pub enum Error {
         /// The operating-system error.
         source: std::io::Error,
     },
+    /// A picture could not be written, flushed or moved into place (a full disk…).
+    #[error(transparent)]
+    File(#[from] crate::files::Error),
+    /// The data hold a NaN or an infinity (a diverged run): colour scales and axes cannot be
+    /// drawn from them.
+    #[error(
+        "cannot draw {field} of {population}: it holds a non-finite value ({value}) at time \
+         level {level}; the run diverged (see its termination with `mfg inspect`)"
+    )]
+    NotFinite {
+        /// The population.
+        population: String,
+        /// `m`, `u` or a control.
+        field: String,
+        /// The first level holding the value.
+        level: usize,
+        /// The value, e.g. `NaN`.
+        value: f64,
+    },
     /// The options do not make sense (size too small, time outside [0, T]…).
     #[error("invalid plot option {field}: {reason}")]
     Invalid {
@@ -288,6 +307,32 @@ fn draw_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
     }
 }
 
+/// Refuses data holding NaN or ±∞ before anything is drawn or created.
+fn check_finite(view: &View<'_>) -> Result<()> {
+    let it = &view.solution.iterate;
+    for (k, name) in view.names.iter().enumerate() {
+        let mut fields = vec![("m".to_string(), &it.m[k]), ("u".to_string(), &it.u[k])];
+        if let Some(c) = view.controls {
+            for (a, f) in c[k].iter().enumerate() {
+                fields.push((format!("alpha_{}", ["x", "y"][a]), f));
+            }
+        }
+        for (field, f) in fields {
+            if let Some((level, value)) = (0..f.levels())
+                .find_map(|n| f.level(n).iter().find(|v| !v.is_finite()).map(|&v| (n, v)))
+            {
+                return Err(Error::NotFinite {
+                    population: name.clone(),
+                    field,
+                    level,
+                    value,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_size(size: (u32, u32)) -> Result<()> {
     if size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1 || size.0 > 8000 || size.1 > 8000 {
         return Err(Error::Invalid {
@@ -339,6 +384,7 @@ pub fn snapshot_levels(time: &TimeGrid, times: Option<&[f64]>) -> Result<Vec<Sna
 /// returns the paths written.
 pub fn render_all(view: &View<'_>, dir: &Path, options: &PlotOptions) -> Result<Vec<PathBuf>> {
     check_size(options.size)?;
+    check_finite(view)?;
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,

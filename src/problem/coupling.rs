@@ -20,6 +20,13 @@ pub trait Coupling: Send + Sync + Debug {
     /// Human-readable form, e.g. `linear(A=[[1, 0.5], [0.5, 1]])`.
     fn describe(&self) -> String;
 
+    /// The parameters as numbers (stored in result files), one entry per term of a sum.
+    /// `None` when the coupling does not list them (a coupling defined outside the library
+    /// that does not implement this): files then carry only [`Coupling::describe`].
+    fn terms(&self) -> Option<Vec<CouplingTerm>> {
+        None
+    }
+
     /// Checks the parameters against the number of populations.
     fn validate(&self, populations: usize) -> Result<()>;
 
@@ -33,6 +40,42 @@ pub trait Coupling: Send + Sync + Debug {
     /// on the coupled system then updates the densities in log m (docs/newton.md §3).
     fn singular_at_zero(&self) -> bool {
         false
+    }
+}
+
+/// One term of a coupling as numbers: what [`Coupling::terms`] reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CouplingTerm {
+    /// `linear`, `log`, `power`, …
+    pub kind: String,
+    /// How the parameters enter f^k, e.g. `f^k += sum_j A[k, j] m^j`.
+    pub formula: String,
+    /// Its parameters, in the order the formula names them.
+    pub parameters: Vec<Parameter>,
+}
+
+/// A named parameter of a coupling term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameter {
+    /// The name the formula uses, e.g. `A`.
+    pub name: String,
+    /// `[]` for a number, `[K]` for one value per population k, `[K, K]` for a matrix whose
+    /// entry `[k, j]` couples population k to the density of population j.
+    pub shape: Vec<usize>,
+    /// The values, row-major (`values[k * K + j]` for a matrix).
+    pub values: Vec<f64>,
+}
+
+impl Parameter {
+    fn matrix(name: &str, a: &DMatrix<f64>) -> Self {
+        Parameter {
+            name: name.into(),
+            shape: vec![a.nrows(), a.ncols()],
+            values: a
+                .row_iter()
+                .flat_map(|r| r.iter().copied().collect::<Vec<_>>())
+                .collect(),
+        }
     }
 }
 
@@ -102,6 +145,14 @@ impl Coupling for Linear {
         format!("linear(A={})", matrix_to_string(&self.a))
     }
 
+    fn terms(&self) -> Option<Vec<CouplingTerm>> {
+        Some(vec![CouplingTerm {
+            kind: "linear".into(),
+            formula: "f^k += sum_j A[k, j] m^j".into(),
+            parameters: vec![Parameter::matrix("A", &self.a)],
+        }])
+    }
+
     fn validate(&self, populations: usize) -> Result<()> {
         check_square(&self.a, populations, "coupling.linear")
     }
@@ -158,6 +209,14 @@ impl Coupling for Log {
         format!("log(kappa={})", matrix_to_string(&self.kappa))
     }
 
+    fn terms(&self) -> Option<Vec<CouplingTerm>> {
+        Some(vec![CouplingTerm {
+            kind: "log".into(),
+            formula: "f^k += sum_j kappa[k, j] log m^j".into(),
+            parameters: vec![Parameter::matrix("kappa", &self.kappa)],
+        }])
+    }
+
     fn validate(&self, populations: usize) -> Result<()> {
         check_square(&self.kappa, populations, "coupling.log")
     }
@@ -201,6 +260,25 @@ impl Coupling for Power {
 
     fn describe(&self) -> String {
         format!("power(kappa={:?}, beta={})", self.kappa, self.beta)
+    }
+
+    fn terms(&self) -> Option<Vec<CouplingTerm>> {
+        Some(vec![CouplingTerm {
+            kind: "power".into(),
+            formula: "f^k += kappa[k] (m^k)^beta".into(),
+            parameters: vec![
+                Parameter {
+                    name: "kappa".into(),
+                    shape: vec![self.kappa.len()],
+                    values: self.kappa.clone(),
+                },
+                Parameter {
+                    name: "beta".into(),
+                    shape: vec![],
+                    values: vec![self.beta],
+                },
+            ],
+        }])
     }
 
     fn validate(&self, populations: usize) -> Result<()> {
@@ -255,6 +333,10 @@ impl Coupling for NoCoupling {
         "none".into()
     }
 
+    fn terms(&self) -> Option<Vec<CouplingTerm>> {
+        Some(Vec::new())
+    }
+
     fn validate(&self, _populations: usize) -> Result<()> {
         Ok(())
     }
@@ -283,6 +365,14 @@ impl Coupling for Sum {
         }
         let parts: Vec<String> = self.0.iter().map(|c| c.describe()).collect();
         parts.join(" + ")
+    }
+
+    fn terms(&self) -> Option<Vec<CouplingTerm>> {
+        let mut all = Vec::new();
+        for c in &self.0 {
+            all.extend(c.terms()?);
+        }
+        Some(all)
     }
 
     fn validate(&self, populations: usize) -> Result<()> {

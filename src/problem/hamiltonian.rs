@@ -230,7 +230,7 @@ pub struct Anisotropic {
 }
 
 impl Anisotropic {
-    /// H = Σ_a p_a²/(2·costs[a]).
+    /// H = Σ_a p_a²/(2·`costs[a]`).
     pub fn new(costs: Vec<f64>) -> Self {
         Anisotropic { costs }
     }

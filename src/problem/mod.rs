@@ -268,10 +268,19 @@ impl Problem {
         let mut names = std::collections::HashSet::new();
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
-            if p.name.is_empty() || p.name.contains('/') || p.name.contains('.') {
+            // The name becomes an HDF5 group name and a file name of the pictures: no path
+            // separators, no NUL (HDF5 strings are C strings), no control characters.
+            if p.name.is_empty()
+                || p.name.contains(['/', '.', '\\'])
+                || p.name.chars().any(char::is_control)
+            {
                 return Err(Error::invalid(
                     format!("{field}.name"),
-                    format!("{:?}: names must be non-empty, without '/' or '.'", p.name),
+                    format!(
+                        "{:?}: names must be non-empty, without '/', '.', '\\' or control \
+                         characters (such as NUL)",
+                        p.name
+                    ),
                 ));
             }
             if !names.insert(p.name.as_str()) {

@@ -102,7 +102,7 @@ pub fn scatter(layout: &Layout, x: &[f64], u: &mut [Field], m: &mut [Field]) {
 }
 
 /// The exact Jacobian of F at one point, in block form (see the module documentation); built by
-/// [`evaluate`], applied by [`Linearization::apply`], exported by [`Linearization::triplets`].
+/// [`super::System::evaluate`], applied by [`Linearization::apply`], exported by [`Linearization::triplets`].
 #[derive(Debug, Clone)]
 pub struct Linearization {
     /// The layout of the unknowns.

@@ -118,6 +118,43 @@ impl Solution {
             .collect()
     }
 
+    /// The smallest value of m^k over all levels and nodes (NaN if any value is NaN). Negative
+    /// only for an iterate that is not a solution (an unconverged Newton iterate): the FP step
+    /// of the scheme keeps m ≥ 0.
+    pub fn min_density(&self, k: usize) -> f64 {
+        self.iterate.m[k]
+            .as_slice()
+            .iter()
+            .fold(f64::INFINITY, |a, &v| {
+                if a.is_nan() || v.is_nan() {
+                    f64::NAN
+                } else {
+                    a.min(v)
+                }
+            })
+    }
+
+    /// Warnings about an iterate that is not a set of densities: one per population whose
+    /// m^k takes negative values beyond round-off (below −1e-12 · max(1, max m^k)), or NaN.
+    pub fn density_warnings(&self, names: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, name) in names.iter().enumerate() {
+            let min = self.min_density(k);
+            let max = self.iterate.m[k]
+                .as_slice()
+                .iter()
+                .fold(1.0f64, |a, &v| a.max(v));
+            if min.is_nan() || min < -1e-12 * max {
+                out.push(format!(
+                    "population {name}: min m = {min:.3e}: this iterate ({}) is not a density \
+                     (negative or NaN values); do not read its m as one",
+                    self.termination.as_str()
+                ));
+            }
+        }
+        out
+    }
+
     /// Optimal feedback α^k per axis at every level n < Nt (from u^n and m^{n+1}, as in the
     /// scheme); level Nt repeats level Nt-1. Each axis is a (Nt+1)-level field.
     pub fn controls(&self, problem: &Problem, k: usize) -> Vec<Field> {

@@ -7,6 +7,7 @@
 //! returns its iterate and history.
 
 pub mod anderson;
+pub mod budget;
 pub mod combinators;
 pub mod driver;
 pub mod newton;
@@ -16,6 +17,7 @@ pub mod spacetime;
 pub mod stopping;
 
 pub use anderson::{Anderson, AndersonSettings};
+pub use budget::{MemoryEstimate, Sizes};
 pub use combinators::{Lazy, Sequence, WithFallback};
 pub use driver::{
     run, Control, Method, Observer, Outcome, Resume, Silent, Solution, StepMeasure, StepStats,
@@ -41,6 +43,9 @@ pub struct SolverSettings {
     pub stopping: Stopping,
     /// The Newton loop of each implicit HJB step and its linear solver.
     pub hjb: HjbSettings,
+    /// Bytes a solve may use ([`MemoryEstimate`]); `None`: the memory available on the machine
+    /// when the solve starts.
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for SolverSettings {
@@ -49,6 +54,7 @@ impl Default for SolverSettings {
             method: MethodKind::Picard(Relaxation::Fixed(0.5)),
             stopping: Stopping::default(),
             hjb: HjbSettings::default(),
+            memory_limit: None,
         }
     }
 }
@@ -65,6 +71,11 @@ pub enum MethodKind {
 }
 
 impl SolverSettings {
+    /// The memory a solve of a problem of `sizes` with these settings needs.
+    pub fn memory_estimate(&self, sizes: &Sizes) -> Result<MemoryEstimate> {
+        MemoryEstimate::of(sizes, self)
+    }
+
     /// Builds the method, with its warm start and fallback combinators.
     pub fn build(&self, problem: &Problem) -> Result<Box<dyn Method>> {
         match self.method {
@@ -93,6 +104,7 @@ pub fn solve_with(
     resume: Option<Resume>,
     observer: &mut dyn Observer,
 ) -> Result<Solution> {
+    Sizes::of(problem).check(settings)?;
     let mut method = settings.build(problem)?;
     let start = resume.unwrap_or_else(|| Resume {
         iterate: Iterate::initial(problem),

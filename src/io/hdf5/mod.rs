@@ -1,32 +1,41 @@
-//! The HDF5 result file of a solve (layout: `docs/hdf5-layout.md`).
+//! The HDF5 result file of a solve (layout: `docs/hdf5-layout.md`): the discrete solution
+//! (u^k, m^k on every time level t_n and node x_i), the controls α^k = -∂p H^k, the grids and
+//! the iteration history, laid out as netCDF-4 (dimension scales `t`, `y`, `x`).
 //!
-//! [`write`] stores a finished [`Solution`] or a checkpoint of a running solve together with the
-//! configuration text, the grids, per-population fields (u, m and the optimal controls) and the
-//! whole iteration history; [`read`] gives back the same [`Solution`], bit for bit, and
-//! [`Saved::rebuild`] recreates the [`Problem`] from the stored configuration.
+//! [`write()`] stores a finished [`Solution`] or a checkpoint of a running solve, atomically and
+//! under the output lock (`crate::files`), and checks the new file against the schema before
+//! it replaces the old one; [`read`] gives back the same [`Solution`], bit for bit;
+//! [`read_header`] validates a file against the schema without reading its fields; [`verify`]
+//! also reads every field, so that damaged data (checksums) are found; [`Saved::rebuild`]
+//! recreates the [`Problem`] from the stored configuration.
 
 mod read;
+mod scales;
+mod schema;
 mod write;
 
-pub use read::{read, read_header};
-pub use write::write;
 // For the policy files and reports of `mfg validate` (io/policy.rs, io/report.rs).
-pub(super) use read::{open_hdf5, Reader};
-pub(super) use write::{attr_f64, attr_str, attr_u64, dataset_1d, replace_hdf5, vlu};
+pub(super) use read::open_hdf5;
+pub(super) use schema::Checker;
+pub(super) use write::{
+    attr_f64, attr_str, attr_u64, dataset_1d, field_shape, replace_hdf5, vlu, Ctx,
+};
 
 use super::{Error, Result};
 use crate::config::{Config, Format};
 use crate::grid::{Grid, TimeGrid};
+use crate::problem::coupling::CouplingTerm;
 use crate::problem::Problem;
 use crate::solve::{Iterate, Resume, Solution, SolverSettings, StepStats, Termination};
-use ::hdf5 as h5;
 use std::path::{Path, PathBuf};
 
 /// Value of the root attribute `format`.
 pub const FORMAT_NAME: &str = "mfg-solution";
 /// Value of the root attribute `format_version` written by this version; files of this or an
 /// older version can be read.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the netCDF-4 dimension scales, the `/coupling` group, the `units`,
+/// `long_name` and `description` attributes and the checksums; version 1 files are still read.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Value of `termination` for a checkpoint written while the solve was still running.
 const IN_PROGRESS: &str = "in-progress";
@@ -130,6 +139,18 @@ pub struct SavedPopulation {
     pub parameters: Vec<(String, f64)>,
 }
 
+/// The coupling as stored in `/coupling` (format version 2 and later).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SavedCoupling {
+    /// A version-1 file: only the `coupling` description string was stored.
+    NotStored,
+    /// The coupling did not report its parameters (a coupling defined in code outside the
+    /// library): only its description is stored.
+    Opaque,
+    /// Its terms with their parameters, in the order of the sum.
+    Terms(Vec<CouplingTerm>),
+}
+
 /// Everything in a file except the large per-population fields.
 #[derive(Debug, Clone)]
 pub struct Header {
@@ -153,8 +174,10 @@ pub struct Header {
     pub config_path: Option<String>,
     /// [`Problem::describe`] of the solved problem.
     pub problem: String,
-    /// Human-readable coupling.
+    /// The coupling's description, e.g. `linear(A=[[0.05, 0.5], [0.5, 0.05]])`.
     pub coupling: String,
+    /// The coupling's parameters as numbers.
+    pub coupling_terms: SavedCoupling,
     /// The spatial grid.
     pub grid: Grid,
     /// The time grid.
@@ -231,70 +254,43 @@ impl Saved {
     }
 }
 
-/// Adds `path` and an action to HDF5 errors.
-pub(super) trait Ctx<T> {
-    fn ctx(self, path: &Path, action: impl FnOnce() -> String) -> Result<T>;
+/// Writes `run` of `problem` to `path`, atomically: a temporary file beside it, checked against
+/// the schema, flushed to disk, then renamed over `path` (and the directory flushed). On any
+/// error `path` keeps its previous content and no temporary file is left. The output lock of
+/// `path` is held during the write (shared with a lock this process already holds, see
+/// [`crate::files::OutputLock`]); another process writing `path` makes this fail with
+/// [`crate::files::Error::Locked`]. `config` supplies the configuration text stored for provenance and
+/// rebuilding.
+pub fn write(
+    path: impl AsRef<Path>,
+    problem: &Problem,
+    run: &Run<'_>,
+    config: Option<&Config>,
+    options: &WriteOptions,
+) -> Result<()> {
+    let path = path.as_ref();
+    run.iterate.check_shape(problem)?;
+    replace_hdf5(path, |tmp| {
+        write::write_file(tmp, problem, run, config, options)
+            .and_then(|()| read::read_header_of(tmp).map(drop))
+    })
 }
 
-impl<T> Ctx<T> for h5::Result<T> {
-    fn ctx(self, path: &Path, action: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| Error::Hdf5 {
-            path: path.to_path_buf(),
-            action: action(),
-            source,
-        })
-    }
+/// Reads everything but the per-population fields, after checking the whole file against the
+/// schema (every promised group, dataset and attribute present with its type and shape). Cheap
+/// even for large runs; damaged field data are found by [`read`] or [`verify`].
+pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
+    read::read_header_of(path.as_ref())
 }
 
-/// Shape (levels, [Ny,] Nx) of a field: row-major, x fastest, as [`Field`](crate::field::Field) stores it.
-pub(super) fn field_shape(grid: &Grid, levels: usize) -> Vec<usize> {
-    let mut s = vec![levels];
-    s.extend(grid.axes().iter().rev().map(|a| a.n));
-    s
+/// Reads a result file back: the same [`Solution`] that was written, bit for bit.
+pub fn read(path: impl AsRef<Path>) -> Result<Saved> {
+    read::read_saved(path.as_ref())
 }
 
-/// Shape of one time level: ([ny,] nx).
-fn level_shape(grid: &Grid) -> Vec<usize> {
-    grid.axes().iter().rev().map(|a| a.n).collect()
-}
-
-/// Current time as RFC 3339 UTC, e.g. `2025-01-31T12:00:00Z`.
-pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(secs)
-}
-
-fn rfc3339(unix_seconds: u64) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let rem = unix_seconds % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_known_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-    }
+/// Checks a whole file: the schema as [`read_header`] does, then every field dataset read one
+/// time level at a time (memory stays that of one level), so that data failing their checksum
+/// or decompression are reported. Returns the header.
+pub fn verify(path: impl AsRef<Path>) -> Result<Header> {
+    read::verify(path.as_ref())
 }

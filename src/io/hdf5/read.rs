@@ -1,13 +1,18 @@
-//! Reading a result file back: its signature, format version and schema are checked, and a
-//! missing or misshapen part is reported as [`Error::Damaged`] naming it.
+//! Reading a result file: refuse what is not a regular file, not HDF5, not ours or of a newer
+//! version; check the whole layout against the schema ([`super::schema`]) before reading any
+//! array; then read the header, the fields (u^k, m^k on every level), or everything
+//! ([`verify`]).
 
+use super::schema::{product, Checker, Kind};
+use super::write::field_shape;
 use super::{
-    field_shape, Header, RunState, Saved, SavedPopulation, AXES, FORMAT_NAME, FORMAT_VERSION,
+    Header, RunState, Saved, SavedCoupling, SavedPopulation, AXES, FORMAT_NAME, FORMAT_VERSION,
 };
 use crate::config::Format;
 use crate::field::Field;
 use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::io::{Error, Result};
+use crate::problem::coupling::{CouplingTerm, Parameter};
 use crate::solve::{Iterate, Solution, StepStats, Termination};
 use ::hdf5 as h5;
 use h5::types::VarLenUnicode;
@@ -16,25 +21,52 @@ use std::path::Path;
 /// The 8-byte signature every HDF5 file carries at offset 0, 512, 1024, 2048, …
 const SIGNATURE: [u8; 8] = [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n'];
 
-/// Checks that `path` exists and carries the HDF5 signature.
-fn check_hdf5(path: &Path) -> Result<()> {
+/// What kind of file system object a non-regular file is.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a plain file"
+    }
+}
+
+/// Checks that `path` is a regular file carrying the HDF5 signature; returns its size. The
+/// type is checked before anything opens the path: opening a FIFO would block.
+fn check_hdf5(path: &Path) -> Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).map_err(|source| {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::Missing {
                 path: path.to_path_buf(),
             }
         } else {
-            Error::Io {
-                path: path.to_path_buf(),
-                source,
-            }
+            io(source)
         }
     })?;
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    if !meta.is_file() {
+        return Err(Error::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(meta.file_type()),
+        });
+    }
+    let mut f = std::fs::File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
     let mut offset = 0u64;
     let mut buf = [0u8; 8];
@@ -42,7 +74,7 @@ fn check_hdf5(path: &Path) -> Result<()> {
         f.seek(SeekFrom::Start(offset)).map_err(io)?;
         f.read_exact(&mut buf).map_err(io)?;
         if buf == SIGNATURE {
-            return Ok(());
+            return Ok(len);
         }
         offset = if offset == 0 { 512 } else { offset * 2 };
     }
@@ -51,19 +83,26 @@ fn check_hdf5(path: &Path) -> Result<()> {
     })
 }
 
-/// Opens `path` read-only after checking that it exists and carries the HDF5 signature; a file
-/// the HDF5 library then refuses is [`Error::Corrupt`].
-pub(in crate::io) fn open_hdf5(path: &Path) -> Result<h5::File> {
-    check_hdf5(path)?;
-    crate::io::open_h5(path).map_err(|e| Error::Corrupt {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })
+/// An open file that is an mfg result of a supported version.
+struct Opened<'a> {
+    file: h5::File,
+    version: u32,
+    c: Checker<'a>,
 }
 
-/// Opens `path` and checks that it is an mfg result file of a supported version.
-fn open(path: &Path) -> Result<(h5::File, u32)> {
-    let file = open_hdf5(path)?;
+/// Opens `path` read-only after checking that it is a regular file carrying the HDF5 signature;
+/// a file the HDF5 library then refuses is [`Error::Corrupt`]. Returns the file and its size.
+pub(in crate::io) fn open_hdf5(path: &Path) -> Result<(h5::File, u64)> {
+    let file_size = check_hdf5(path)?;
+    let file = crate::io::open_h5(path).map_err(|e| Error::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    Ok((file, file_size))
+}
+
+fn open(path: &Path) -> Result<Opened<'_>> {
+    let (file, file_size) = open_hdf5(path)?;
     let not_ours = |reason: String| Error::NotMfg {
         path: path.to_path_buf(),
         reason,
@@ -91,176 +130,369 @@ fn open(path: &Path) -> Result<(h5::File, u32)> {
             supported: FORMAT_VERSION,
         });
     }
-    Ok((file, version as u32))
+    Ok(Opened {
+        file,
+        version: version as u32,
+        c: Checker { path, file_size },
+    })
 }
 
-/// Reads one part of the file; a missing or ill-typed part is [`Error::Damaged`].
-pub(in crate::io) struct Reader<'a> {
-    pub(in crate::io) path: &'a Path,
+/// The sizes the file declares, checked against every dataset of the schema.
+struct Layout {
+    grid: Grid,
+    time: TimeGrid,
+    state: RunState,
+    names: Vec<String>,
+    iterations: usize,
+    /// The per-population arrays the schema checked, as (population, dataset).
+    arrays: Vec<(String, &'static str)>,
 }
 
-impl Reader<'_> {
-    pub(in crate::io) fn damaged(&self, what: String) -> Error {
-        Error::Damaged {
-            path: self.path.to_path_buf(),
-            what,
-        }
-    }
+/// The root attributes every file has (besides `format` and `format_version`).
+const ROOT_STRINGS: [&str; 7] = [
+    "mfg_version",
+    "created",
+    "problem",
+    "coupling",
+    "method",
+    "termination",
+    "compression",
+];
+const OPTIONAL_STRINGS: [&str; 5] = [
+    "config",
+    "config_format",
+    "config_path",
+    "title",
+    "termination_detail",
+];
+const HISTORY_F64: [&str; 7] = [
+    "delta_u",
+    "delta_m",
+    "residual",
+    "residual_hjb",
+    "residual_fp",
+    "seconds",
+    "theta",
+];
+const HISTORY_U64: [&str; 2] = ["iteration", "inner_iterations"];
 
-    pub(in crate::io) fn attr_str(&self, loc: &h5::Location, name: &str) -> Result<String> {
-        self.opt_str(loc, name)?
-            .ok_or_else(|| self.damaged(format!("attribute {name} of {} is missing", loc.name())))
+/// Validates the whole file against the schema without reading any field.
+fn layout(o: &Opened<'_>) -> Result<Layout> {
+    let (c, file) = (&o.c, &o.file);
+    for name in ROOT_STRINGS {
+        c.attr(file, name, Kind::Str, &[])?;
     }
-
-    pub(in crate::io) fn opt_str(&self, loc: &h5::Location, name: &str) -> Result<Option<String>> {
-        if !loc
-            .attr_names()
-            .unwrap_or_default()
-            .iter()
-            .any(|n| n == name)
-        {
-            return Ok(None);
-        }
-        loc.attr(name)
-            .and_then(|a| a.read_scalar::<VarLenUnicode>())
-            .map(|s| Some(s.as_str().to_string()))
-            .map_err(|e| self.damaged(format!("attribute {name} of {}: {e}", loc.name())))
+    for name in OPTIONAL_STRINGS {
+        c.opt_attr(file, name, Kind::Str)?;
     }
+    c.f64(file, "final_residual")?;
+    c.f64(file, "wall_time_seconds")?;
+    let termination = c.string(file, "termination")?;
+    let state = RunState::parse(&termination)
+        .ok_or_else(|| c.damaged(format!("unknown termination {termination:?}")))?;
 
-    pub(in crate::io) fn attr_f64(&self, loc: &h5::Location, name: &str) -> Result<f64> {
-        loc.attr(name)
-            .and_then(|a| a.read_scalar::<f64>())
-            .map_err(|e| self.damaged(format!("attribute {name} of {}: {e}", loc.name())))
-    }
+    let grid = grid(c, file)?;
+    let time = time(c, file)?;
+    let iterations = usize::try_from(c.u64(file, "iterations")?)
+        .map_err(|_| c.damaged("attribute iterations is too large".into()))?;
+    let names = population_names(c, file)?;
 
-    pub(in crate::io) fn attr_u64(&self, loc: &h5::Location, name: &str) -> Result<u64> {
-        loc.attr(name)
-            .and_then(|a| a.read_scalar::<u64>())
-            .map_err(|e| self.damaged(format!("attribute {name} of {}: {e}", loc.name())))
-    }
-
-    pub(in crate::io) fn group(&self, parent: &h5::Group, name: &str) -> Result<h5::Group> {
-        parent
-            .group(name)
-            .map_err(|_| self.damaged(format!("group {}/{name} is missing", parent.name())))
-    }
-
-    pub(in crate::io) fn dataset(&self, g: &h5::Group, name: &str) -> Result<h5::Dataset> {
-        g.dataset(name)
-            .map_err(|_| self.damaged(format!("dataset {}/{name} is missing", g.name())))
-    }
-
-    /// Reads a dataset and checks its shape.
-    pub(in crate::io) fn data<T: h5::H5Type>(
-        &self,
-        g: &h5::Group,
-        name: &str,
-        shape: &[usize],
-    ) -> Result<Vec<T>> {
-        let d = self.dataset(g, name)?;
-        if d.shape() != shape {
-            return Err(self.damaged(format!(
-                "dataset {}/{name} has shape {:?}, expected {shape:?}",
-                g.name(),
-                d.shape()
+    // Every population's fields, of shape (Nt+1, [Ny,] Nx).
+    let levels = time.nt + 1;
+    let shape = field_shape(&grid, levels);
+    product(c, &shape)?;
+    let pops = c.group(file, "populations")?;
+    // Version 1 wrote the controls into every file; later versions into finished runs only.
+    let controls = o.version == 1 || matches!(state, RunState::Finished(_));
+    let mut arrays = Vec::new();
+    for (k, name) in names.iter().enumerate() {
+        let pg = c.group(&pops, name)?;
+        if c.u64(&pg, "index")? != k as u64 {
+            return Err(c.damaged(format!(
+                "attribute index of /populations/{name} is not {k}, its place in \
+                 population_names"
             )));
         }
-        d.read_raw::<T>()
-            .map_err(|e| self.damaged(format!("dataset {}/{name}: {e}", g.name())))
+        for a in ["sigma", "nu"] {
+            c.f64(&pg, a)?;
+        }
+        for a in ["hamiltonian", "hamiltonian_kind"] {
+            c.attr(&pg, a, Kind::Str, &[])?;
+        }
+        let mut fields = vec!["m", "u"];
+        if controls {
+            fields.extend(["alpha_x", "alpha_y"].iter().take(grid.dim()));
+        }
+        for f in fields {
+            c.dataset(&pg, f, Kind::F64, &shape)?;
+            arrays.push((name.clone(), f));
+        }
+        for f in ["initial", "potential", "terminal"] {
+            c.dataset(&pg, f, Kind::F64, &shape[1..])?;
+            arrays.push((name.clone(), f));
+        }
+        if o.version >= 2 {
+            c.dataset(&pg, "t", Kind::F64, &[levels])?;
+            arrays.push((name.clone(), "t"));
+            for (a, axis) in grid.axes().iter().enumerate() {
+                c.dataset(&pg, AXES[a], Kind::F64, &[axis.n])?;
+                arrays.push((name.clone(), AXES[a]));
+            }
+        }
     }
+
+    let h = c.group(file, "history")?;
+    for name in HISTORY_U64 {
+        c.dataset(&h, name, Kind::U64, &[iterations])?;
+    }
+    for name in HISTORY_F64 {
+        c.dataset(&h, name, Kind::F64, &[iterations])?;
+    }
+    if o.version >= 2 {
+        coupling(c, file, names.len())?;
+    }
+    Ok(Layout {
+        grid,
+        time,
+        state,
+        names,
+        iterations,
+        arrays,
+    })
 }
 
-/// Reads everything but the per-population fields (cheap even for large runs).
-pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
-    let path = path.as_ref();
-    let (file, version) = open(path)?;
-    header_of(path, &file, version)
-}
-
-fn header_of(path: &Path, file: &h5::File, format_version: u32) -> Result<Header> {
-    let r = Reader { path };
-    let config_format = match r.opt_str(file, "config_format")?.as_deref() {
-        None => None,
-        Some("toml") => Some(Format::Toml),
-        Some("yaml") => Some(Format::Yaml),
-        Some(other) => return Err(r.damaged(format!("unknown config_format {other:?}"))),
-    };
-    let termination = r.attr_str(file, "termination")?;
-    let state = RunState::parse(&termination)
-        .ok_or_else(|| r.damaged(format!("unknown termination {termination:?}")))?;
-
-    // Grids.
-    let g = r.group(file, "grid")?;
-    let dim = r.attr_u64(&g, "dimension")? as usize;
+/// `/grid`: the dimension, then per axis its attributes and its node dataset, whose length must
+/// be `n` and whose values must be the cell centres of [min, max].
+fn grid(c: &Checker<'_>, file: &h5::File) -> Result<Grid> {
+    let dim = c.u64(file, "dimension")?;
     if !(1..=2).contains(&dim) {
-        return Err(r.damaged(format!("/grid has dimension {dim}")));
+        return Err(c.damaged(format!(
+            "attribute dimension is {dim}: result files are 1D or 2D"
+        )));
     }
-    let mut axes = Vec::with_capacity(dim);
-    for name in &AXES[..dim] {
-        let d = r.dataset(&g, name)?;
-        let boundary = match r.attr_str(&d, "boundary")?.as_str() {
+    let g = c.group(file, "grid")?;
+    let gdim = c.u64(&g, "dimension")?;
+    if gdim != dim {
+        return Err(c.damaged(format!(
+            "attribute dimension of /grid is {gdim}, but the file's is {dim}"
+        )));
+    }
+    let mut axes = Vec::new();
+    for name in &AXES[..dim as usize] {
+        let full = format!("/grid/{name}");
+        let shape = c.dataset_shape(&g, name, Kind::F64, 1)?;
+        let d = c.dataset(&g, name, Kind::F64, &shape)?;
+        let n = c.u64(&d, "n")?;
+        if n != shape[0] as u64 {
+            return Err(c.damaged(format!(
+                "attribute n of {full} is {n}, but the dataset has {} nodes",
+                shape[0]
+            )));
+        }
+        let boundary = match c.string(&d, "boundary")?.as_str() {
             "periodic" => Boundary::Periodic,
             "reflecting" => Boundary::Reflecting,
-            other => return Err(r.damaged(format!("unknown boundary {other:?} of /grid/{name}"))),
+            other => return Err(c.damaged(format!("unknown boundary {other:?} of {full}"))),
         };
-        axes.push(Axis::new(
-            r.attr_f64(&d, "min")?,
-            r.attr_f64(&d, "max")?,
-            r.attr_u64(&d, "n")? as usize,
-            boundary,
-        ));
+        c.f64(&d, "h")?;
+        let axis = Axis::new(c.f64(&d, "min")?, c.f64(&d, "max")?, shape[0], boundary);
+        let nodes = d
+            .read_raw::<f64>()
+            .map_err(|e| c.damaged(format!("dataset {full}: {e}")))?;
+        close_to(
+            c,
+            &full,
+            &nodes,
+            &axis.nodes(),
+            "the cell centres of min, max, n",
+        )?;
+        axes.push(axis);
     }
-    let grid = Grid::new(axes).map_err(|e| r.damaged(format!("/grid: {e}")))?;
-    let t = r.group(file, "time")?;
-    let td = r.dataset(&t, "t")?;
-    let time = TimeGrid::new(
-        r.attr_f64(&td, "horizon")?,
-        r.attr_u64(&td, "steps")? as usize,
-    )
-    .map_err(|e| r.damaged(format!("/time: {e}")))?;
+    Grid::new(axes).map_err(|e| c.damaged(format!("/grid: {e}")))
+}
 
-    // Populations, in the order of `population_names`.
-    let names: Vec<String> = file
+/// `/time/t`: Nt + 1 levels 0, Δt, …, T.
+fn time(c: &Checker<'_>, file: &h5::File) -> Result<TimeGrid> {
+    let t = c.group(file, "time")?;
+    let shape = c.dataset_shape(&t, "t", Kind::F64, 1)?;
+    let d = c.dataset(&t, "t", Kind::F64, &shape)?;
+    let steps = c.u64(&d, "steps")?;
+    if steps.checked_add(1) != Some(shape[0] as u64) {
+        return Err(c.damaged(format!(
+            "attribute steps of /time/t is {steps}, but the dataset has {} levels",
+            shape[0]
+        )));
+    }
+    c.f64(&d, "dt")?;
+    let time = TimeGrid::new(c.f64(&d, "horizon")?, shape[0] - 1)
+        .map_err(|e| c.damaged(format!("/time: {e}")))?;
+    let levels = d
+        .read_raw::<f64>()
+        .map_err(|e| c.damaged(format!("dataset /time/t: {e}")))?;
+    close_to(
+        c,
+        "/time/t",
+        &levels,
+        &time.levels(),
+        "n dt for n = 0..steps",
+    )?;
+    Ok(time)
+}
+
+/// Stored coordinates must be the ones their attributes describe (up to round-off).
+fn close_to(c: &Checker<'_>, what: &str, got: &[f64], want: &[f64], rule: &str) -> Result<()> {
+    let scale = want.iter().fold(1.0f64, |s, v| s.max(v.abs()));
+    let bad = got.iter().zip(want).position(|(a, b)| {
+        let d = (a - b).abs();
+        d.is_nan() || d > 1e-9 * scale
+    });
+    match bad {
+        None => Ok(()),
+        Some(i) => Err(c.damaged(format!(
+            "{what}[{i}] is {}, but its attributes give {} ({rule})",
+            got[i], want[i]
+        ))),
+    }
+}
+
+/// `population_names`: K ≥ 1 distinct, non-empty names.
+fn population_names(c: &Checker<'_>, file: &h5::File) -> Result<Vec<String>> {
+    let a = file
         .attr("population_names")
-        .and_then(|a| a.read_raw::<VarLenUnicode>())
-        .map_err(|e| r.damaged(format!("attribute population_names: {e}")))?
+        .map_err(|_| c.damaged("attribute population_names of / is missing".into()))?;
+    let k = a.shape();
+    if k.len() != 1 || k[0] == 0 {
+        return Err(c.damaged(format!(
+            "attribute population_names has {}, expected a list of at least one name",
+            if k.is_empty() {
+                "a scalar".to_string()
+            } else {
+                format!("shape {k:?}")
+            }
+        )));
+    }
+    let names: Vec<String> = c
+        .attr(file, "population_names", Kind::Str, &k)?
+        .read_raw::<VarLenUnicode>()
+        .map_err(|e| c.damaged(format!("attribute population_names: {e}")))?
         .iter()
         .map(|s| s.as_str().to_string())
         .collect();
-    if names.is_empty() {
-        return Err(r.damaged("no populations".into()));
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() || n.contains('/') || names[..i].contains(n) {
+            return Err(c.damaged(format!(
+                "population name {n:?} is empty, repeated or has a /"
+            )));
+        }
     }
-    let pops = r.group(file, "populations")?;
-    let mut populations = Vec::with_capacity(names.len());
-    for name in &names {
-        let pg = r.group(&pops, name)?;
+    Ok(names)
+}
+
+/// `/coupling` (version 2): its description, and each term's kind and parameter arrays.
+fn coupling(c: &Checker<'_>, file: &h5::File, k: usize) -> Result<SavedCoupling> {
+    let g = c.group(file, "coupling")?;
+    c.attr(&g, "description", Kind::Str, &[])?;
+    match c.string(&g, "parameters")?.as_str() {
+        "not reported" => return Ok(SavedCoupling::Opaque),
+        "complete" => {}
+        other => return Err(c.damaged(format!("attribute parameters of /coupling is {other:?}"))),
+    }
+    let n = c.u64(&g, "terms")?;
+    let mut terms = Vec::new();
+    for i in 0..n {
+        let name = format!("term_{i}");
+        let tg = c.group(&g, &name)?;
+        let kind = c.string(&tg, "kind")?;
+        let formula = c.string(&tg, "formula")?;
+        c.dataset(&tg, "k", Kind::Str, &[k])?;
+        c.dataset(&tg, "j", Kind::Str, &[k])?;
+        let mut parameters = Vec::new();
+        let members = tg
+            .member_names()
+            .map_err(|e| c.damaged(format!("/coupling/{name}: {e}")))?;
+        for p in members.iter().filter(|m| *m != "k" && *m != "j") {
+            let d = tg
+                .dataset(p)
+                .map_err(|_| c.damaged(format!("/coupling/{name}/{p} is not a dataset")))?;
+            let shape = d.shape();
+            if shape.len() > 2 || shape.iter().any(|&s| s != k) {
+                return Err(c.damaged(format!(
+                    "parameter /coupling/{name}/{p} has shape {shape:?}: parameters are \
+                     numbers, K-vectors or KxK matrices (K = {k})"
+                )));
+            }
+            let d = c.dataset(&tg, p, Kind::F64, &shape)?;
+            let values = if shape.is_empty() {
+                d.read_scalar::<f64>().map(|v| vec![v])
+            } else {
+                d.read_raw::<f64>()
+            }
+            .map_err(|e| c.damaged(format!("/coupling/{name}/{p}: {e}")))?;
+            parameters.push(Parameter {
+                name: p.clone(),
+                shape,
+                values,
+            });
+        }
+        // Every coupling term of the library has at least one parameter (its strength).
+        if parameters.is_empty() {
+            return Err(c.damaged(format!(
+                "/coupling/{name} ({kind}) has no parameter dataset"
+            )));
+        }
+        terms.push(CouplingTerm {
+            kind,
+            formula,
+            parameters,
+        });
+    }
+    Ok(SavedCoupling::Terms(terms))
+}
+
+/// Reads a dataset already checked against the schema.
+fn data<T: h5::H5Type>(c: &Checker<'_>, g: &h5::Group, name: &str) -> Result<Vec<T>> {
+    g.dataset(name)
+        .and_then(|d| d.read_raw::<T>())
+        .map_err(|e| c.damaged(format!("dataset {}/{name}: {e}", g.name())))
+}
+
+fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
+    let (c, file) = (&o.c, &o.file);
+    let config_format = match c.opt_string(file, "config_format")?.as_deref() {
+        None => None,
+        Some("toml") => Some(Format::Toml),
+        Some("yaml") => Some(Format::Yaml),
+        Some(other) => return Err(c.damaged(format!("unknown config_format {other:?}"))),
+    };
+    let pops = c.group(file, "populations")?;
+    let mut populations = Vec::with_capacity(l.names.len());
+    for name in &l.names {
+        let pg = c.group(&pops, name)?;
         let mut parameters = Vec::new();
         for a in pg.attr_names().unwrap_or_default() {
             if let Some(p) = a.strip_prefix("hamiltonian_") {
                 if p != "kind" {
-                    parameters.push((p.to_string(), r.attr_f64(&pg, &a)?));
+                    parameters.push((p.to_string(), c.f64(&pg, &a)?));
                 }
             }
         }
         populations.push(SavedPopulation {
             name: name.clone(),
-            sigma: r.attr_f64(&pg, "sigma")?,
-            hamiltonian: r.attr_str(&pg, "hamiltonian")?,
-            hamiltonian_kind: r.attr_str(&pg, "hamiltonian_kind")?,
+            sigma: c.f64(&pg, "sigma")?,
+            hamiltonian: c.string(&pg, "hamiltonian")?,
+            hamiltonian_kind: c.string(&pg, "hamiltonian_kind")?,
             parameters,
         });
     }
 
-    // History.
-    let h = r.group(file, "history")?;
-    let n = r.attr_u64(file, "iterations")? as usize;
-    let f = |name: &str| r.data::<f64>(&h, name, &[n]);
-    let u = |name: &str| r.data::<u64>(&h, name, &[n]);
+    let h = c.group(file, "history")?;
+    let f = |name: &str| data::<f64>(c, &h, name);
+    let u = |name: &str| data::<u64>(c, &h, name);
     let (iteration, inner) = (u("iteration")?, u("inner_iterations")?);
     let (delta_u, delta_m, residual) = (f("delta_u")?, f("delta_m")?, f("residual")?);
     let (residual_hjb, residual_fp) = (f("residual_hjb")?, f("residual_fp")?);
     let (seconds, theta) = (f("seconds")?, f("theta")?);
-    let history: Vec<StepStats> = (0..n)
+    let history: Vec<StepStats> = (0..l.iterations)
         .map(|i| StepStats {
             iteration: iteration[i] as usize,
             delta_u: delta_u[i],
@@ -273,44 +505,55 @@ fn header_of(path: &Path, file: &h5::File, format_version: u32) -> Result<Header
             theta: theta[i],
         })
         .collect();
+    let coupling_terms = if o.version >= 2 {
+        coupling(c, file, l.names.len())?
+    } else {
+        SavedCoupling::NotStored
+    };
 
     Ok(Header {
-        path: path.to_path_buf(),
-        format_version,
-        mfg_version: r.attr_str(file, "mfg_version")?,
-        created: r.attr_str(file, "created")?,
-        title: r.opt_str(file, "title")?,
-        detail: r.opt_str(file, "termination_detail")?,
-        config_text: r.opt_str(file, "config")?,
+        path: c.path.to_path_buf(),
+        format_version: o.version,
+        mfg_version: c.string(file, "mfg_version")?,
+        created: c.string(file, "created")?,
+        title: c.opt_string(file, "title")?,
+        detail: c.opt_string(file, "termination_detail")?,
+        config_text: c.opt_string(file, "config")?,
         config_format,
-        config_path: r.opt_str(file, "config_path")?,
-        problem: r.attr_str(file, "problem")?,
-        coupling: r.attr_str(file, "coupling")?,
-        grid,
-        time,
+        config_path: c.opt_string(file, "config_path")?,
+        problem: c.string(file, "problem")?,
+        coupling: c.string(file, "coupling")?,
+        coupling_terms,
+        grid: l.grid.clone(),
+        time: l.time,
         populations,
-        method: r.attr_str(file, "method")?,
-        state,
+        method: c.string(file, "method")?,
+        state: l.state,
         history,
-        wall_time: r.attr_f64(file, "wall_time_seconds")?,
-        compression: r.opt_str(file, "compression")?.unwrap_or_default(),
+        wall_time: c.f64(file, "wall_time_seconds")?,
+        compression: c.string(file, "compression")?,
     })
 }
 
-/// Reads a result file back: the same [`Solution`] that was written, bit for bit.
-pub fn read(path: impl AsRef<Path>) -> Result<Saved> {
-    let path = path.as_ref();
-    let (file, version) = open(path)?;
-    let header = header_of(path, &file, version)?;
-    let r = Reader { path };
-    let pops = r.group(&file, "populations")?;
-    let shape = field_shape(&header.grid, header.time.nt + 1);
+/// See [`super::read_header`].
+pub(super) fn read_header_of(path: &Path) -> Result<Header> {
+    let o = open(path)?;
+    let l = layout(&o)?;
+    header(&o, &l)
+}
+
+/// See [`super::read`].
+pub(super) fn read_saved(path: &Path) -> Result<Saved> {
+    let o = open(path)?;
+    let l = layout(&o)?;
+    let header = header(&o, &l)?;
+    let pops = o.c.group(&o.file, "populations")?;
     let nodes = header.grid.len();
     let (mut u, mut m) = (Vec::new(), Vec::new());
-    for p in &header.populations {
-        let pg = r.group(&pops, &p.name)?;
-        m.push(Field::from_vec(nodes, r.data::<f64>(&pg, "m", &shape)?));
-        u.push(Field::from_vec(nodes, r.data::<f64>(&pg, "u", &shape)?));
+    for name in &l.names {
+        let pg = o.c.group(&pops, name)?;
+        m.push(Field::from_vec(nodes, data::<f64>(&o.c, &pg, "m")?));
+        u.push(Field::from_vec(nodes, data::<f64>(&o.c, &pg, "u")?));
     }
     let termination = match header.state {
         RunState::Finished(t) => t,
@@ -324,4 +567,29 @@ pub fn read(path: impl AsRef<Path>) -> Result<Saved> {
         method: header.method.clone(),
     };
     Ok(Saved { header, solution })
+}
+
+/// See [`super::verify`].
+pub(super) fn verify(path: &Path) -> Result<Header> {
+    let o = open(path)?;
+    let l = layout(&o)?;
+    let header = header(&o, &l)?;
+    let pops = o.c.group(&o.file, "populations")?;
+    for (name, array) in &l.arrays {
+        let full = format!("/populations/{name}/{array}");
+        let bad = |e: h5::Error| o.c.damaged(format!("dataset {full}: {e}"));
+        let d = o.c.group(&pops, name)?.dataset(array).map_err(bad)?;
+        // One time level at a time: memory stays that of one level.
+        match d.ndim() {
+            3 => (0..d.shape()[0]).try_for_each(|n| {
+                d.read_slice_2d::<f64, _>((n, .., ..))
+                    .map(drop)
+                    .map_err(bad)
+            })?,
+            2 => (0..d.shape()[0])
+                .try_for_each(|n| d.read_slice_1d::<f64, _>((n, ..)).map(drop).map_err(bad))?,
+            _ => d.read_raw::<f64>().map(drop).map_err(bad)?,
+        }
+    }
+    Ok(header)
 }

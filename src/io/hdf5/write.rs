@@ -1,12 +1,16 @@
-//! Writing a result file: a finished solution or a checkpoint, atomically (a temporary file
-//! beside the target, then a rename), in the layout of `docs/hdf5-layout.md`.
+//! Writing one result file (layout: `docs/hdf5-layout.md`): u^k, m^k (and, for a finished run,
+//! α^k) on the (t_n, [y_j,] x_i) grid, the sampled m0^k, V^k, g^k, the coupling's parameters and
+//! the history, with netCDF-4 dimension scales and Fletcher-32 checksums on every array.
+//!
+//! Every HDF5 error is reported: datasets stay open until the whole file has been flushed
+//! (closing a dataset writes its cached chunks, and an error there could not be reported), then
+//! the file is flushed and closed, and both results are checked.
 
-use super::{
-    field_shape, level_shape, now_rfc3339, Ctx, Run, WriteOptions, AXES, FORMAT_NAME,
-    FORMAT_VERSION,
-};
+use super::{scales, Run, RunState, WriteOptions, AXES, FORMAT_NAME, FORMAT_VERSION};
 use crate::config::{Config, Format};
-use crate::io::{atomic, Error, Result};
+use crate::files::{self, OutputLock};
+use crate::io::{Error, Result};
+use crate::problem::coupling::CouplingTerm;
 use crate::problem::Problem;
 use crate::solve::{Solution, StepStats, Termination};
 use ::hdf5 as h5;
@@ -14,39 +18,54 @@ use h5::types::VarLenUnicode;
 use std::path::Path;
 use std::str::FromStr;
 
-/// Writes `run` of `problem` to `path`, atomically (a temporary file beside it, then a rename).
-/// `config` supplies the configuration text stored for provenance and rebuilding.
-pub fn write(
-    path: impl AsRef<Path>,
-    problem: &Problem,
-    run: &Run<'_>,
-    config: Option<&Config>,
-    options: &WriteOptions,
-) -> Result<()> {
-    let path = path.as_ref();
-    run.iterate.check_shape(problem)?;
-    replace_hdf5(path, |tmp| write_file(tmp, problem, run, config, options))
+/// Adds `path` and an action to HDF5 errors.
+pub(in crate::io) trait Ctx<T> {
+    fn ctx(self, path: &Path, action: impl FnOnce() -> String) -> Result<T>;
 }
 
-/// Writes an HDF5 file with `write` into a temporary file, then renames it to `path`
-/// ([`atomic::replace_with`]); HDF5 errors are reported under the final name.
-pub(in crate::io) fn replace_hdf5(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<()>,
-) -> Result<()> {
-    atomic::replace_with(path, |tmp| {
-        write(tmp).map_err(|e| match e {
-            // Report errors under the final name: the temporary name means nothing to users.
-            Error::Hdf5 { action, source, .. } => Error::Hdf5 {
+impl<T> Ctx<T> for h5::Result<T> {
+    fn ctx(self, path: &Path, action: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| match os_error(&source) {
+            // The system's reason (a full disk) says more than HDF5's stack of drivers.
+            Some(e) => Error::System {
                 path: path.to_path_buf(),
-                action,
+                action: action(),
+                source: e,
+            },
+            None => Error::Hdf5 {
+                path: path.to_path_buf(),
+                action: action(),
                 source,
             },
-            e => e,
         })
-    })
+    }
 }
 
+/// The operating-system error behind an HDF5 file-driver error (`errno = N` in its message).
+fn os_error(e: &h5::Error) -> Option<std::io::Error> {
+    let msg = e.to_string();
+    let at = msg.find("errno = ")? + "errno = ".len();
+    let digits: String = msg[at..].chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<i32>() {
+        Ok(n) if n > 0 => Some(std::io::Error::from_raw_os_error(n)),
+        _ => None,
+    }
+}
+
+/// Writes an HDF5 file with `write` into a temporary file beside `path`, then moves it to `path`
+/// ([`files::replace_with`]: flushed to disk, renamed, directory flushed), holding the output
+/// lock of `path` meanwhile (another process writing it makes this fail with
+/// [`files::Error::Locked`]). On any error `path` keeps its previous content, no temporary file
+/// is left, and the error names `path`, not the temporary name.
+pub(in crate::io) fn replace_hdf5<T>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
+    let _lock = OutputLock::acquire(path)?;
+    files::replace_with(path, |tmp| write(tmp).map_err(|e| e.renamed(tmp, path)))
+}
+
+/// `s` as an HDF5 variable-length string (refused: a NUL byte).
 pub(in crate::io) fn vlu(path: &Path, s: &str) -> Result<VarLenUnicode> {
     VarLenUnicode::from_str(s).map_err(|e| Error::Damaged {
         path: path.to_path_buf(),
@@ -54,6 +73,7 @@ pub(in crate::io) fn vlu(path: &Path, s: &str) -> Result<VarLenUnicode> {
     })
 }
 
+/// Writes the scalar string attribute `name` of `loc`.
 pub(in crate::io) fn attr_str(
     path: &Path,
     loc: &h5::Location,
@@ -64,9 +84,12 @@ pub(in crate::io) fn attr_str(
     loc.new_attr::<VarLenUnicode>()
         .create(name)
         .and_then(|a| a.write_scalar(&v))
-        .ctx(path, || format!("writing attribute {name}"))
+        .ctx(path, || {
+            format!("writing attribute {name} of {}", loc.name())
+        })
 }
 
+/// Writes the scalar float attribute `name` of `loc`.
 pub(in crate::io) fn attr_f64(
     path: &Path,
     loc: &h5::Location,
@@ -76,9 +99,12 @@ pub(in crate::io) fn attr_f64(
     loc.new_attr::<f64>()
         .create(name)
         .and_then(|a| a.write_scalar(&value))
-        .ctx(path, || format!("writing attribute {name}"))
+        .ctx(path, || {
+            format!("writing attribute {name} of {}", loc.name())
+        })
 }
 
+/// Writes the scalar unsigned attribute `name` of `loc`.
 pub(in crate::io) fn attr_u64(
     path: &Path,
     loc: &h5::Location,
@@ -88,9 +114,12 @@ pub(in crate::io) fn attr_u64(
     loc.new_attr::<u64>()
         .create(name)
         .and_then(|a| a.write_scalar(&value))
-        .ctx(path, || format!("writing attribute {name}"))
+        .ctx(path, || {
+            format!("writing attribute {name} of {}", loc.name())
+        })
 }
 
+/// Writes a small 1-D dataset (contiguous, no filters).
 pub(in crate::io) fn dataset_1d<T: h5::H5Type>(
     path: &Path,
     g: &h5::Group,
@@ -104,7 +133,121 @@ pub(in crate::io) fn dataset_1d<T: h5::H5Type>(
         .ctx(path, || format!("writing {}/{name}", g.name()))
 }
 
-fn write_file(
+/// How an array is stored.
+#[derive(Clone, Copy)]
+enum Storage {
+    /// Chunked as given, with the optional deflate level (after the shuffle filter).
+    Chunked(Option<u8>),
+    /// One chunk for the whole array.
+    Whole,
+    /// Contiguous, without filters: variable-length strings, which HDF5 cannot filter.
+    Plain,
+}
+
+/// The metadata every array carries for netCDF/CF readers.
+struct Meta<'a> {
+    long_name: &'a str,
+    units: &'a str,
+    description: &'a str,
+}
+
+/// The file being written: its path (for errors) and every dataset opened so far, kept open
+/// until the final flush.
+struct Writer<'a> {
+    path: &'a Path,
+    open: Vec<h5::Dataset>,
+}
+
+impl Writer<'_> {
+    fn vlu(&self, s: &str) -> Result<VarLenUnicode> {
+        vlu(self.path, s)
+    }
+
+    fn attr_str(&self, loc: &h5::Location, name: &str, value: &str) -> Result<()> {
+        attr_str(self.path, loc, name, value)
+    }
+
+    fn attr_f64(&self, loc: &h5::Location, name: &str, value: f64) -> Result<()> {
+        attr_f64(self.path, loc, name, value)
+    }
+
+    fn attr_u64(&self, loc: &h5::Location, name: &str, value: u64) -> Result<()> {
+        attr_u64(self.path, loc, name, value)
+    }
+
+    fn meta(&self, d: &h5::Dataset, meta: &Meta<'_>) -> Result<()> {
+        self.attr_str(d, "long_name", meta.long_name)?;
+        self.attr_str(d, "units", meta.units)?;
+        self.attr_str(d, "description", meta.description)
+    }
+
+    fn group(&self, parent: &h5::Group, name: &str) -> Result<h5::Group> {
+        parent.create_group(name).ctx(self.path, || {
+            format!("creating group {name} in {}", parent.name())
+        })
+    }
+
+    /// An array of `shape`, with checksums; kept open until the end.
+    fn array<T: h5::H5Type>(
+        &mut self,
+        g: &h5::Group,
+        name: &str,
+        shape: &[usize],
+        data: &[T],
+        storage: Storage,
+    ) -> Result<h5::Dataset> {
+        let b = g.new_dataset::<T>().shape(shape.to_vec());
+        // A chunk cannot be empty: empty arrays (a run of zero iterations) stay contiguous.
+        let b = if shape.contains(&0) {
+            b
+        } else {
+            match storage {
+                Storage::Plain => b,
+                Storage::Whole => b.chunk(shape.to_vec()).fletcher32(),
+                Storage::Chunked(deflate) => {
+                    let mut chunk = shape.to_vec();
+                    chunk[0] = 1;
+                    let b = b.chunk(chunk);
+                    match deflate {
+                        Some(l) => b.shuffle().deflate(l).fletcher32(),
+                        None => b.fletcher32(),
+                    }
+                }
+            }
+        };
+        let d = b
+            .create(name)
+            .and_then(|d| d.write_raw(data).map(|()| d))
+            .ctx(self.path, || format!("writing {}/{name}", g.name()))?;
+        self.open.push(d.clone());
+        Ok(d)
+    }
+
+    /// A 1-D coordinate marked as the dimension scale `name` (netCDF dimension and coordinate).
+    fn scale<T: h5::H5Type>(
+        &mut self,
+        g: &h5::Group,
+        name: &str,
+        data: &[T],
+        meta: &Meta<'_>,
+        axis: Option<&str>,
+    ) -> Result<h5::Dataset> {
+        let storage = match T::type_descriptor() {
+            h5::types::TypeDescriptor::VarLenUnicode => Storage::Plain,
+            _ => Storage::Whole,
+        };
+        let d = self.array(g, name, &[data.len()], data, storage)?;
+        scales::set_scale(self.path, &d, name)?;
+        self.meta(&d, meta)?;
+        if let Some(a) = axis {
+            self.attr_str(&d, "axis", a)?;
+        }
+        Ok(d)
+    }
+}
+
+/// Writes the whole file at `path` (a new file; an existing one is truncated).
+pub(super) fn write_file(
     path: &Path,
     problem: &Problem,
     run: &Run<'_>,
@@ -112,172 +255,412 @@ fn write_file(
     options: &WriteOptions,
 ) -> Result<()> {
     let file = crate::io::create_h5(path).ctx(path, || "creating the file".into())?;
-    let grid = &problem.grid();
-    let levels = problem.time().nt + 1;
-    let last = run.history.last();
+    let mut w = Writer {
+        path,
+        open: Vec::new(),
+    };
+    contents(&mut w, &file, problem, run, config, options)?;
+    file.flush().ctx(path, || "flushing the file".into())?;
+    drop(w);
+    file.close().ctx(path, || "closing the file".into())
+}
+
+fn contents(
+    w: &mut Writer<'_>,
+    file: &h5::File,
+    problem: &Problem,
+    run: &Run<'_>,
+    config: Option<&Config>,
+    options: &WriteOptions,
+) -> Result<()> {
     let deflate = options
         .compression
         .filter(|_| h5::filters::deflate_available())
         .map(|l| l.min(9));
+    root_attributes(w, file, problem, run, config, deflate)?;
+    grids(w, file, problem)?;
+    coupling(w, file, problem)?;
+    populations(w, file, problem, run, deflate)?;
+    history(w, file, run.history)
+}
 
-    // Root attributes: identification, provenance, outcome.
-    attr_str(path, &file, "format", FORMAT_NAME)?;
-    attr_u64(path, &file, "format_version", FORMAT_VERSION.into())?;
-    attr_str(path, &file, "mfg_version", env!("CARGO_PKG_VERSION"))?;
-    attr_str(path, &file, "created", &now_rfc3339())?;
+fn root_attributes(
+    w: &Writer<'_>,
+    file: &h5::File,
+    problem: &Problem,
+    run: &Run<'_>,
+    config: Option<&Config>,
+    deflate: Option<u8>,
+) -> Result<()> {
+    let last = run.history.last();
+    w.attr_str(file, "format", FORMAT_NAME)?;
+    w.attr_u64(file, "format_version", FORMAT_VERSION.into())?;
+    w.attr_str(file, "mfg_version", env!("CARGO_PKG_VERSION"))?;
+    w.attr_str(file, "created", &crate::files::now_rfc3339())?;
     if let Some(c) = config {
-        attr_str(path, &file, "config", &c.text)?;
+        w.attr_str(file, "config", &c.text)?;
         let fmt = match c.format {
             Format::Toml => "toml",
             Format::Yaml => "yaml",
         };
-        attr_str(path, &file, "config_format", fmt)?;
+        w.attr_str(file, "config_format", fmt)?;
         if let Some(p) = &c.path {
-            attr_str(path, &file, "config_path", &p.display().to_string())?;
+            w.attr_str(file, "config_path", &p.display().to_string())?;
         }
         if let Some(t) = &c.spec.title {
-            attr_str(path, &file, "title", t)?;
+            w.attr_str(file, "title", t)?;
         }
     }
-    attr_str(path, &file, "problem", &problem.describe())?;
-    attr_str(path, &file, "coupling", &problem.coupling().describe())?;
-    attr_u64(path, &file, "dimension", grid.dim() as u64)?;
-    attr_str(path, &file, "method", run.method)?;
-    attr_str(path, &file, "termination", run.state.as_str())?;
+    w.attr_str(file, "problem", &problem.describe())?;
+    w.attr_str(file, "coupling", &problem.coupling().describe())?;
+    w.attr_u64(file, "dimension", problem.grid().dim() as u64)?;
+    w.attr_str(file, "method", run.method)?;
+    w.attr_str(file, "termination", run.state.as_str())?;
     if let Some(detail) = run.detail {
-        attr_str(path, &file, "termination_detail", detail)?;
+        w.attr_str(file, "termination_detail", detail)?;
     }
-    attr_u64(path, &file, "iterations", run.history.len() as u64)?;
-    attr_f64(
-        path,
-        &file,
-        "final_residual",
-        last.map_or(f64::NAN, |s| s.residual),
-    )?;
-    attr_f64(
-        path,
-        &file,
-        "wall_time_seconds",
-        last.map_or(0.0, |s| s.seconds),
-    )?;
+    w.attr_u64(file, "iterations", run.history.len() as u64)?;
+    let residual = last.map_or(f64::NAN, |s| s.residual);
+    w.attr_f64(file, "final_residual", residual)?;
+    w.attr_f64(file, "wall_time_seconds", last.map_or(0.0, |s| s.seconds))?;
     let compression = match deflate {
-        Some(l) => format!("shuffle+deflate({l})"),
-        None => "none".to_string(),
+        Some(l) => format!("shuffle+deflate({l})+fletcher32"),
+        None => "fletcher32".to_string(),
     };
-    attr_str(path, &file, "compression", &compression)?;
+    w.attr_str(file, "compression", &compression)?;
     let names: Vec<VarLenUnicode> = problem
         .populations()
         .iter()
-        .map(|p| vlu(path, p.name()))
+        .map(|p| w.vlu(p.name()))
         .collect::<Result<_>>()?;
     file.new_attr::<VarLenUnicode>()
         .shape([names.len()])
         .create("population_names")
         .and_then(|a| a.write_raw(&names))
-        .ctx(path, || "writing attribute population_names".into())?;
+        .ctx(w.path, || "writing attribute population_names".into())?;
+    w.attr_str(
+        file,
+        "Conventions",
+        "mfg-solution; netCDF-4 dimension scales t, y, x in every population group",
+    )
+}
 
-    // Grids.
-    let g = file
-        .create_group("grid")
-        .ctx(path, || "creating /grid".into())?;
-    attr_u64(path, &g, "dimension", grid.dim() as u64)?;
+const X_META: Meta<'static> = Meta {
+    long_name: "x",
+    units: "1",
+    description: "node coordinate along x (cell centres x_i = min + (i + 1/2) h)",
+};
+const Y_META: Meta<'static> = Meta {
+    long_name: "y",
+    units: "1",
+    description: "node coordinate along y (cell centres y_j = min + (j + 1/2) h)",
+};
+const T_META: Meta<'static> = Meta {
+    long_name: "time",
+    units: "1",
+    description: "time levels t_n = n dt, n = 0..Nt",
+};
+
+fn axis_meta(a: usize) -> &'static Meta<'static> {
+    [&X_META, &Y_META][a]
+}
+
+fn grids(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
+    let grid = problem.grid();
+    let g = w.group(file, "grid")?;
+    w.attr_u64(&g, "dimension", grid.dim() as u64)?;
     for (a, axis) in grid.axes().iter().enumerate() {
         let name = AXES[a];
-        dataset_1d(path, &g, name, &axis.nodes())?;
-        let d = g
-            .dataset(name)
-            .ctx(path, || format!("opening /grid/{name}"))?;
-        attr_f64(path, &d, "min", axis.min)?;
-        attr_f64(path, &d, "max", axis.max)?;
-        attr_u64(path, &d, "n", axis.n as u64)?;
-        attr_f64(path, &d, "h", axis.h())?;
-        attr_str(path, &d, "boundary", axis.boundary.as_str())?;
+        let d = w.scale(
+            &g,
+            name,
+            &axis.nodes(),
+            axis_meta(a),
+            Some(&name.to_uppercase()),
+        )?;
+        w.attr_f64(&d, "min", axis.min)?;
+        w.attr_f64(&d, "max", axis.max)?;
+        w.attr_u64(&d, "n", axis.n as u64)?;
+        w.attr_f64(&d, "h", axis.h())?;
+        w.attr_str(&d, "boundary", axis.boundary.as_str())?;
     }
-    let t = file
-        .create_group("time")
-        .ctx(path, || "creating /time".into())?;
-    dataset_1d(path, &t, "t", &problem.time().levels())?;
-    let d = t.dataset("t").ctx(path, || "opening /time/t".into())?;
-    attr_f64(path, &d, "horizon", problem.time().horizon)?;
-    attr_u64(path, &d, "steps", problem.time().nt as u64)?;
-    attr_f64(path, &d, "dt", problem.time().dt())?;
+    let time = problem.time();
+    let t = w.group(file, "time")?;
+    let d = w.scale(&t, "t", &time.levels(), &T_META, Some("T"))?;
+    w.attr_f64(&d, "horizon", time.horizon)?;
+    w.attr_u64(&d, "steps", time.nt as u64)?;
+    w.attr_f64(&d, "dt", time.dt())
+}
 
-    // Populations.
-    let pops = file
-        .create_group("populations")
-        .ctx(path, || "creating /populations".into())?;
+/// `/coupling`: the description and one group per term with its parameters as arrays indexed
+/// by the population names (`k`: the population paying the cost, `j`: the one whose density
+/// enters).
+fn coupling(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
+    let c = w.group(file, "coupling")?;
+    w.attr_str(&c, "description", &problem.coupling().describe())?;
+    let Some(terms) = problem.coupling().terms() else {
+        return w.attr_str(&c, "parameters", "not reported");
+    };
+    w.attr_str(&c, "parameters", "complete")?;
+    w.attr_u64(&c, "terms", terms.len() as u64)?;
+    let names: Vec<VarLenUnicode> = problem
+        .populations()
+        .iter()
+        .map(|p| w.vlu(p.name()))
+        .collect::<Result<_>>()?;
+    for (i, term) in terms.iter().enumerate() {
+        coupling_term(w, &c, i, term, &names)?;
+    }
+    Ok(())
+}
+
+fn coupling_term(
+    w: &mut Writer<'_>,
+    c: &h5::Group,
+    i: usize,
+    term: &CouplingTerm,
+    names: &[VarLenUnicode],
+) -> Result<()> {
+    let g = w.group(c, &format!("term_{i}"))?;
+    w.attr_str(&g, "kind", &term.kind)?;
+    w.attr_str(&g, "formula", &term.formula)?;
+    let k = w.scale(
+        &g,
+        "k",
+        names,
+        &Meta {
+            long_name: "population k",
+            units: "1",
+            description: "the population whose cost f^k the parameter enters",
+        },
+        None,
+    )?;
+    let j = w.scale(
+        &g,
+        "j",
+        names,
+        &Meta {
+            long_name: "population j",
+            units: "1",
+            description: "the population whose density m^j the parameter multiplies",
+        },
+        None,
+    )?;
+    for p in &term.parameters {
+        let d = if p.shape.is_empty() {
+            let d = g
+                .new_dataset::<f64>()
+                .shape(())
+                .create(p.name.as_str())
+                .and_then(|d| d.write_scalar(&p.values[0]).map(|()| d))
+                .ctx(w.path, || format!("writing {}/{}", g.name(), p.name))?;
+            w.open.push(d.clone());
+            d
+        } else {
+            w.array(&g, &p.name, &p.shape, &p.values, Storage::Whole)?
+        };
+        let dims = [&k, &j];
+        scales::attach(w.path, &d, &dims[..p.shape.len()])?;
+        w.attr_str(&d, "long_name", &p.name)?;
+    }
+    Ok(())
+}
+
+/// Shape (levels, [Ny,] Nx) of a field: row-major, x fastest, as [`crate::Field`] stores it.
+pub(in crate::io) fn field_shape(grid: &crate::Grid, levels: usize) -> Vec<usize> {
+    let mut s = vec![levels];
+    s.extend(grid.axes().iter().rev().map(|a| a.n));
+    s
+}
+
+fn populations(
+    w: &mut Writer<'_>,
+    file: &h5::File,
+    problem: &Problem,
+    run: &Run<'_>,
+    deflate: Option<u8>,
+) -> Result<()> {
+    let grid = problem.grid();
+    let levels = problem.time().nt + 1;
     let shape = field_shape(grid, levels);
-    let mut chunk = shape.clone();
-    chunk[0] = 1;
-    // Controls come from the solution: a `Solution` view of the iterate (no copy of history).
-    let view = Solution {
-        iterate: run.iterate.clone(),
-        history: Vec::new(),
-        termination: Termination::Interrupted,
-        detail: None,
-        method: String::new(),
+    let pops = w.group(file, "populations")?;
+    // Controls are derived data: a checkpoint stores only what resuming needs (u, m), the
+    // final write adds α. They come from a `Solution` view of the iterate.
+    let view = match run.state {
+        RunState::Finished(_) => Some(Solution {
+            iterate: run.iterate.clone(),
+            history: Vec::new(),
+            termination: Termination::Interrupted,
+            detail: None,
+            method: String::new(),
+        }),
+        RunState::InProgress => None,
     };
     for (k, p) in problem.populations().iter().enumerate() {
-        let pg = pops
-            .create_group(p.name())
-            .ctx(path, || format!("creating /populations/{}", p.name()))?;
-        attr_u64(path, &pg, "index", k as u64)?;
-        attr_f64(path, &pg, "sigma", p.sigma())?;
-        attr_f64(path, &pg, "nu", p.nu())?;
-        attr_str(path, &pg, "hamiltonian", &p.hamiltonian().describe())?;
-        attr_str(path, &pg, "hamiltonian_kind", p.hamiltonian().name())?;
-        for (name, value) in p.hamiltonian().parameters() {
-            attr_f64(path, &pg, &format!("hamiltonian_{name}"), value)?;
+        let name = p.name();
+        let pg = w.group(&pops, name)?;
+        w.attr_u64(&pg, "index", k as u64)?;
+        w.attr_f64(&pg, "sigma", p.sigma())?;
+        w.attr_f64(&pg, "nu", p.nu())?;
+        w.attr_str(&pg, "hamiltonian", &p.hamiltonian().describe())?;
+        w.attr_str(&pg, "hamiltonian_kind", p.hamiltonian().name())?;
+        for (param, value) in p.hamiltonian().parameters() {
+            w.attr_f64(&pg, &format!("hamiltonian_{param}"), value)?;
         }
-        let write_field = |name: &str, data: &[f64]| -> Result<()> {
-            let b = pg
-                .new_dataset::<f64>()
-                .shape(shape.clone())
-                .chunk(chunk.clone());
-            let b = match deflate {
-                Some(l) => b.shuffle().deflate(l),
-                None => b,
-            };
-            b.create(name)
-                .and_then(|d| d.write_raw(data))
-                .ctx(path, || format!("writing /populations/{}/{name}", p.name()))
+        // The coordinates again, inside the group: a netCDF group sees the dimensions of its
+        // ancestors only, so `xarray.open_dataset(file, group=...)` needs them here.
+        let t = w.scale(&pg, "t", &problem.time().levels(), &T_META, Some("T"))?;
+        let mut space = Vec::new();
+        for (a, axis) in grid.axes().iter().enumerate().rev() {
+            let axis_name = AXES[a].to_uppercase();
+            space.push(w.scale(&pg, AXES[a], &axis.nodes(), axis_meta(a), Some(&axis_name))?);
+        }
+        let mut dims: Vec<&h5::Dataset> = vec![&t];
+        dims.extend(space.iter());
+        let storage = Storage::Chunked(deflate);
+        let field = |w: &mut Writer<'_>, f: &str, data: &[f64], meta: Meta<'_>| {
+            let d = w.array(&pg, f, &shape, data, storage)?;
+            scales::attach(w.path, &d, &dims)?;
+            w.meta(&d, &meta)
         };
-        write_field("m", run.iterate.m[k].as_slice())?;
-        write_field("u", run.iterate.u[k].as_slice())?;
-        for (a, alpha) in view.controls(problem, k).iter().enumerate() {
-            write_field(&format!("alpha_{}", AXES[a]), alpha.as_slice())?;
+        let m_desc = format!(
+            "density m^k(t_n, x) of {name}, normalised so that sum(m) h^d = 1 on every level"
+        );
+        let u_desc = format!("value function u^k(t_n, x) of {name}");
+        field(
+            w,
+            "m",
+            run.iterate.m[k].as_slice(),
+            Meta {
+                long_name: &format!("density of {name}"),
+                units: "1",
+                description: &m_desc,
+            },
+        )?;
+        field(
+            w,
+            "u",
+            run.iterate.u[k].as_slice(),
+            Meta {
+                long_name: &format!("value function of {name}"),
+                units: "1",
+                description: &u_desc,
+            },
+        )?;
+        if let Some(view) = &view {
+            for (a, alpha) in view.controls(problem, k).iter().enumerate() {
+                let desc = format!(
+                    "optimal feedback alpha = -dH/dp along {} of {name} (upwind, as the scheme \
+                     uses it); level Nt repeats level Nt-1",
+                    AXES[a]
+                );
+                field(
+                    w,
+                    &format!("alpha_{}", AXES[a]),
+                    alpha.as_slice(),
+                    Meta {
+                        long_name: &format!("velocity of {name} along {}", AXES[a]),
+                        units: "1",
+                        description: &desc,
+                    },
+                )?;
+            }
         }
-        let lshape = level_shape(grid);
-        for (name, data) in [
-            ("initial", p.initial()),
-            ("potential", p.potential()),
-            ("terminal", p.terminal()),
+        let lshape = &shape[1..];
+        for (f, data, what) in [
+            (
+                "initial",
+                p.initial(),
+                "initial density m0^k as sampled and normalised",
+            ),
+            ("potential", p.potential(), "running potential V^k"),
+            ("terminal", p.terminal(), "terminal cost g^k"),
         ] {
-            pg.new_dataset::<f64>()
-                .shape(lshape.clone())
-                .create(name)
-                .and_then(|d| d.write_raw(data))
-                .ctx(path, || format!("writing /populations/{}/{name}", p.name()))?;
+            let d = w.array(&pg, f, lshape, data, Storage::Whole)?;
+            scales::attach(w.path, &d, &dims[1..])?;
+            w.meta(
+                &d,
+                &Meta {
+                    long_name: &format!("{what} of {name}"),
+                    units: "1",
+                    description: what,
+                },
+            )?;
         }
     }
+    Ok(())
+}
 
-    // History: one entry per outer iteration.
-    let h = file
-        .create_group("history")
-        .ctx(path, || "creating /history".into())?;
-    let col = |f: fn(&StepStats) -> f64| -> Vec<f64> { run.history.iter().map(f).collect() };
-    let ints = |f: fn(&StepStats) -> usize| -> Vec<u64> {
-        run.history.iter().map(|s| f(s) as u64).collect()
-    };
-    dataset_1d(path, &h, "iteration", &ints(|s| s.iteration))?;
-    dataset_1d(path, &h, "delta_u", &col(|s| s.delta_u))?;
-    dataset_1d(path, &h, "delta_m", &col(|s| s.delta_m))?;
-    dataset_1d(path, &h, "residual", &col(|s| s.residual))?;
-    dataset_1d(path, &h, "residual_hjb", &col(|s| s.residual_hjb))?;
-    dataset_1d(path, &h, "residual_fp", &col(|s| s.residual_fp))?;
-    dataset_1d(path, &h, "seconds", &col(|s| s.seconds))?;
-    dataset_1d(path, &h, "inner_iterations", &ints(|s| s.inner_iterations))?;
-    dataset_1d(path, &h, "theta", &col(|s| s.theta))?;
-    file.close().ctx(path, || "closing the file".into())?;
+/// A history column: its name, how to read it from a step, its description.
+type Column = (&'static str, fn(&StepStats) -> f64, &'static str);
+
+/// `/history`: one entry per outer iteration, indexed by the dimension scale `iteration`.
+fn history(w: &mut Writer<'_>, file: &h5::File, history: &[StepStats]) -> Result<()> {
+    let h = w.group(file, "history")?;
+    let ints =
+        |f: fn(&StepStats) -> usize| -> Vec<u64> { history.iter().map(|s| f(s) as u64).collect() };
+    let n = [history.len()];
+    let it = w.scale(
+        &h,
+        "iteration",
+        &ints(|s| s.iteration),
+        &Meta {
+            long_name: "outer iteration",
+            units: "1",
+            description: "1-based outer iteration number (continues over resumed runs)",
+        },
+        None,
+    )?;
+    let inner = w.array(
+        &h,
+        "inner_iterations",
+        &n,
+        &ints(|s| s.inner_iterations),
+        Storage::Whole,
+    )?;
+    scales::attach(w.path, &inner, &[&it])?;
+    w.meta(
+        &inner,
+        &Meta {
+            long_name: "inner iterations",
+            units: "1",
+            description: "inner (Newton) iterations of the step",
+        },
+    )?;
+    let columns: [Column; 7] = [
+        ("delta_u", |s| s.delta_u, "max_k ||u_new - u_old||_inf"),
+        ("delta_m", |s| s.delta_m, "max_k max_n ||m_new - m_old||_L1"),
+        (
+            "residual",
+            |s| s.residual,
+            "residual of the discrete system after the iteration",
+        ),
+        (
+            "residual_hjb",
+            |s| s.residual_hjb,
+            "HJB part of the residual",
+        ),
+        ("residual_fp", |s| s.residual_fp, "FP part of the residual"),
+        (
+            "seconds",
+            |s| s.seconds,
+            "wall time since the start of the solve",
+        ),
+        ("theta", |s| s.theta, "relaxation weight used"),
+    ];
+    for (name, f, description) in columns {
+        let data: Vec<f64> = history.iter().map(f).collect();
+        let d = w.array(&h, name, &n, &data, Storage::Whole)?;
+        scales::attach(w.path, &d, &[&it])?;
+        let units = if name == "seconds" { "s" } else { "1" };
+        w.meta(
+            &d,
+            &Meta {
+                long_name: name,
+                units,
+                description,
+            },
+        )?;
+    }
     Ok(())
 }

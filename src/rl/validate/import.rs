@@ -61,7 +61,7 @@ pub enum Imported {
     Feedback {
         /// e.g. `/policies/walkers/alpha`.
         dataset: String,
-        /// Its shape as stored, (Nt+1, [Ny,] Nx, d) when valid.
+        /// Its shape as stored, `(Nt+1, [Ny,] Nx, d)` when valid.
         shape: Vec<usize>,
         /// Its entries, row-major.
         alpha: Vec<f64>,
@@ -86,7 +86,7 @@ impl ImportedPolicy {
     }
 
     /// Population `name`'s feedback, one field per axis on `grid` (levels t_ℓ of the problem),
-    /// as a policy file stores it: (levels, [Ny,] Nx, d).
+    /// as a policy file stores it: `(levels, [Ny,] Nx, d)`.
     pub fn feedback(name: &str, alpha: &[Field], grid: &crate::grid::Grid) -> Self {
         let d = alpha.len();
         let levels = alpha.first().map_or(0, Field::levels);

@@ -232,7 +232,7 @@ impl Default for EquilibriumSettings {
 }
 
 /// The game and the reference: per population a velocity set (`None`: chosen from the PDE
-/// solution, see [`default_velocities`]), the game steps N (`None`: the CFL bound scaled by
+/// solution, see [`super::default_velocities`]), the game steps N (`None`: the CFL bound scaled by
 /// `cfl`), and the equilibrium run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {

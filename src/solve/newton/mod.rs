@@ -4,15 +4,15 @@
 //! One [`Method::step`] is one Newton iteration, split by concern:
 //! 1. evaluate F and J at the current iterate ([`crate::scheme::System::evaluate`]; J
 //!    assembled once per step);
-//! 2. solve J d = -F ([`direction`]: inexact GMRES with the block sweep preconditioner, or the
+//! 2. solve J d = -F (`direction.rs`: inexact GMRES with the block sweep preconditioner, or the
 //!    sparse LU of the assembled Jacobian);
-//! 3. backtrack along d ([`line_search`]: non-monotone Armijo rule on the residual norm of the
+//! 3. backtrack along d (`line_search.rs`: non-monotone Armijo rule on the residual norm of the
 //!    stopping test).
 //!
 //! For couplings whose derivative is unbounded at m = 0 (log m), Newton runs in log m with a
-//! diagonal scaling of the m-unknowns ([`scaling`]). When the line search fails (a *stall*),
-//! Newton first tries [`continuation`] in the coupling strength; when that cannot help it
-//! reports [`Outcome::Stalled`], to which a [`WithFallback`] combinator answers with a few
+//! diagonal scaling of the m-unknowns (`scaling.rs`). When the line search fails (a *stall*),
+//! Newton first tries continuation in the coupling strength (`continuation.rs`); when that
+//! cannot help it reports [`Outcome::Stalled`], to which a [`WithFallback`] combinator answers with a few
 //! damped Picard iterations. The warm start (a few Picard iterations before the first Newton
 //! step, by default for couplings singular at m = 0) is a [`Sequence`] combinator.
 //! [`with_combinators`] assembles the whole method as the configuration describes it.

@@ -1,0 +1,55 @@
+//! What `mfg check` prints besides "valid": the discrete system a solve would set up (nodes,
+//! levels, unknowns 2 K (Nt + 1) N), the method, and the memory estimate of
+//! [`mfg::solve::MemoryEstimate`] against the limit, so that a problem too large for the machine
+//! is seen before it is started.
+
+use mfg::solve::budget::{available_memory, bytes};
+use mfg::solve::{MethodKind, Relaxation, Sizes};
+use mfg::{Problem, SolverSettings};
+
+/// The method as a user would name it in the configuration, with its main parameter.
+pub fn method_name(settings: &SolverSettings) -> String {
+    match settings.method {
+        MethodKind::Picard(Relaxation::Fixed(t)) => format!("picard (relaxation θ = {t})"),
+        MethodKind::Picard(Relaxation::FictitiousPlay) => "fictitious-play (θ = 1/(n+1))".into(),
+        MethodKind::Anderson(a) => format!("anderson (depth {})", a.depth),
+        MethodKind::Newton(n) => format!("newton ({:?} linear solver)", n.linear_solver)
+            .replace("Auto", "auto")
+            .replace("Direct", "direct")
+            .replace("Krylov", "krylov"),
+    }
+}
+
+/// The lines `mfg check` prints about the solve the configuration describes.
+pub fn plan(problem: &Problem, settings: &SolverSettings) -> Result<Vec<String>, mfg::Error> {
+    let sizes = Sizes::of(problem);
+    let e = settings.memory_estimate(&sizes)?;
+    let nodes: usize = problem.grid().axes().iter().map(|a| a.n).product();
+    let limit = match settings.memory_limit {
+        Some(l) => format!("limit {}", bytes(l)),
+        None => match available_memory() {
+            Some(a) => format!("{} available", bytes(a)),
+            None => "available memory unknown".into(),
+        },
+    };
+    Ok(vec![
+        format!(
+            "unknowns: {} = 2 × {} populations × {} levels × {nodes} nodes",
+            e.unknowns,
+            sizes.populations,
+            sizes.steps + 1
+        ),
+        format!(
+            "method: {}, at most {} iterations",
+            method_name(settings),
+            settings.stopping.max_iterations
+        ),
+        format!(
+            "memory: about {} (fields {}, step solver {}, Newton {}); {limit}",
+            bytes(e.total()),
+            bytes(e.fields),
+            bytes(e.step),
+            bytes(e.newton)
+        ),
+    ])
+}
