@@ -326,3 +326,64 @@ fn truncated_file_is_a_clear_error() {
         );
     }
 }
+
+#[test]
+fn masses_state_spaces_and_drifts_are_stored() {
+    let cfg = Config::from_toml_str(
+        r#"
+[grid]
+x = { min = 0.0, max = 1.0, n = 16, boundary = "periodic" }
+[time]
+horizon = 0.5
+steps = 6
+[[population]]
+name = "a"
+sigma = 0.3
+mass = 2.0
+region = "x < 0.5"
+initial = "if(x < 0.5, 1, 0)"
+[[population]]
+name = "b"
+sigma = 0.3
+drift = [0.25]
+initial = { profile = "gaussian", mean = 0.5, std = 0.1 }
+[solver]
+max_iterations = 3
+"#,
+    )
+    .unwrap();
+    let (problem, settings) = cfg.build().unwrap();
+    let solution = solve::solve(&problem, &settings).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("geo.h5");
+    let opts = WriteOptions::default();
+    io::write(
+        &path,
+        &problem,
+        &Run::finished(&solution),
+        Some(&cfg),
+        &opts,
+    )
+    .unwrap();
+    let saved = io::read(&path).unwrap();
+    assert_eq!(saved.solution, solution);
+    let masses: Vec<f64> = saved.header.populations.iter().map(|p| p.mass).collect();
+    assert_eq!(masses, [2.0, 1.0]);
+    io::verify(&path).unwrap();
+    let f = hdf5::File::open(&path).unwrap();
+    let live: Vec<u8> = f.dataset("populations/a/live").unwrap().read_raw().unwrap();
+    let want: Vec<u8> = problem.populations()[0]
+        .live()
+        .iter()
+        .map(|&l| u8::from(l))
+        .collect();
+    assert_eq!(live, want);
+    assert_eq!(live.iter().filter(|&&l| l == 1).count(), 8);
+    let drift: Vec<f64> = f
+        .dataset("populations/b/drift_x")
+        .unwrap()
+        .read_raw()
+        .unwrap();
+    assert_eq!(drift, vec![0.25; 16]);
+    assert!(!f.link_exists("populations/a/drift_x"));
+}

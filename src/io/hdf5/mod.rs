@@ -129,6 +129,8 @@ impl<'a> Run<'a> {
 pub struct SavedPopulation {
     /// Population name.
     pub name: String,
+    /// Its mass: Σ m h^d on every level (1 in version-1 files).
+    pub mass: f64,
     /// Volatility σ (ν = σ²/2).
     pub sigma: f64,
     /// Human-readable Hamiltonian, e.g. `quadratic(cost=1)`.

@@ -137,6 +137,9 @@ fn open(path: &Path) -> Result<Opened<'_>> {
     })
 }
 
+/// The optional drift datasets of a population, per axis.
+const DRIFTS: [&str; 2] = ["drift_x", "drift_y"];
+
 /// The sizes the file declares, checked against every dataset of the schema.
 struct Layout {
     grid: Grid,
@@ -232,6 +235,15 @@ fn layout(o: &Opened<'_>) -> Result<Layout> {
             arrays.push((name.clone(), f));
         }
         if o.version >= 2 {
+            // The state space and the mass of the population (since the regions landed).
+            c.f64(&pg, "mass")?;
+            c.dataset(&pg, "live", Kind::U8, &shape[1..])?;
+            for drift in DRIFTS.iter().take(grid.dim()) {
+                if pg.link_exists(drift) {
+                    c.dataset(&pg, drift, Kind::F64, &shape[1..])?;
+                    arrays.push((name.clone(), drift));
+                }
+            }
             c.dataset(&pg, "t", Kind::F64, &[levels])?;
             arrays.push((name.clone(), "t"));
             for (a, axis) in grid.axes().iter().enumerate() {
@@ -478,6 +490,11 @@ fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
         }
         populations.push(SavedPopulation {
             name: name.clone(),
+            mass: if o.version >= 2 {
+                c.f64(&pg, "mass")?
+            } else {
+                1.0
+            },
             sigma: c.f64(&pg, "sigma")?,
             hamiltonian: c.string(&pg, "hamiltonian")?,
             hamiltonian_kind: c.string(&pg, "hamiltonian_kind")?,

@@ -23,6 +23,8 @@ const SLACK_BYTES: u64 = 1 << 16;
 pub(in crate::io) enum Kind {
     F64,
     U64,
+    /// A byte (masks: 1 for a node of the population's state space, 0 for a removed one).
+    U8,
     Str,
 }
 
@@ -31,6 +33,7 @@ impl Kind {
         match self {
             Kind::F64 => "a 64-bit float",
             Kind::U64 => "a 64-bit unsigned integer",
+            Kind::U8 => "an 8-bit unsigned integer",
             Kind::Str => "a variable-length UTF-8 string",
         }
     }
@@ -40,6 +43,7 @@ impl Kind {
             (self, t),
             (Kind::F64, TypeDescriptor::Float(FloatSize::U8))
                 | (Kind::U64, TypeDescriptor::Unsigned(IntSize::U8))
+                | (Kind::U8, TypeDescriptor::Unsigned(IntSize::U1))
                 | (Kind::Str, TypeDescriptor::VarLenUnicode)
         )
     }

@@ -502,6 +502,7 @@ fn populations(
         w.attr_u64(&pg, "index", k as u64)?;
         w.attr_f64(&pg, "sigma", p.sigma())?;
         w.attr_f64(&pg, "nu", p.nu())?;
+        w.attr_f64(&pg, "mass", p.mass())?;
         w.attr_str(&pg, "hamiltonian", &p.hamiltonian().describe())?;
         w.attr_str(&pg, "hamiltonian_kind", p.hamiltonian().name())?;
         for (param, value) in p.hamiltonian().parameters() {
@@ -524,7 +525,7 @@ fn populations(
             w.meta(&d, &meta)
         };
         let m_desc = format!(
-            "density m^k(t_n, x) of {name}, normalised so that sum(m) h^d = 1 on every level"
+            "density m^k(t_n, x) of {name}, normalised so that sum(m) h^d = mass on every level"
         );
         let u_desc = format!("value function u^k(t_n, x) of {name}");
         field(
@@ -567,6 +568,35 @@ fn populations(
             }
         }
         let lshape = &shape[1..];
+        let live: Vec<u8> = p.live().iter().map(|&l| u8::from(l)).collect();
+        let d = w.array(&pg, "live", lshape, &live, Storage::Whole)?;
+        scales::attach(w.path, &d, &dims[1..])?;
+        w.meta(
+            &d,
+            &Meta {
+                long_name: &format!("state space of {name}"),
+                units: "1",
+                description: "1 at the nodes of the population's state space (its region minus \
+                              the obstacles), 0 at removed nodes, where u = m = 0",
+            },
+        )?;
+        if let Some(b) = p.drift() {
+            let dim = grid.dim();
+            for (a, axis) in AXES.iter().enumerate().take(dim) {
+                let component: Vec<f64> = b.iter().skip(a).step_by(dim).copied().collect();
+                let f = format!("drift_{axis}");
+                let d = w.array(&pg, &f, lshape, &component, Storage::Whole)?;
+                scales::attach(w.path, &d, &dims[1..])?;
+                w.meta(
+                    &d,
+                    &Meta {
+                        long_name: &format!("drift of {name} along {axis}"),
+                        units: "1",
+                        description: "b(x) of the dynamics dX = (alpha + b) dt + sigma dW",
+                    },
+                )?;
+            }
+        }
         for (f, data, what) in [
             (
                 "initial",
