@@ -45,16 +45,41 @@ relaxation = 0.02
     p
 }
 
-fn spawn(args: &[&str]) -> Child {
-    mfg()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// A started `mfg` that is killed if the test ends (or panics) before it exits: the endless
+/// solves of these tests must never outlive them.
+struct Running(Option<Child>);
+
+impl Running {
+    fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    fn wait_with_output(mut self) -> std::process::Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
 }
 
-fn signal(child: &Child, sig: &str) {
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn(args: &[&str]) -> Running {
+    Running(Some(
+        mfg()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ))
+}
+
+fn signal(child: &Running, sig: &str) {
     let st = std::process::Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -114,7 +139,7 @@ fn a_second_writer_of_the_same_output_fails_at_once() {
         assert!(start.elapsed() < Duration::from_secs(60), "it waited");
     }
     signal(&first, "-INT");
-    let o = first.wait_with_output().unwrap();
+    let o = first.wait_with_output();
     assert_eq!(code(&o), 130, "{}", stderr(&o));
     mfg::io::verify(&out).unwrap();
     assert_eq!(hidden(dir.path()), Vec::<String>::new());
@@ -175,7 +200,7 @@ fn a_second_ctrl_c_leaves_no_temporary_file() {
     signal(&child, "-INT");
     std::thread::sleep(Duration::from_millis(20));
     signal(&child, "-INT");
-    let o = child.wait_with_output().unwrap();
+    let o = child.wait_with_output();
     assert_eq!(code(&o), 130, "{}", stderr(&o));
     assert_eq!(hidden(dir.path()), Vec::<String>::new());
     if out.exists() {
@@ -190,7 +215,7 @@ fn without_out_the_interrupt_message_does_not_promise_a_save() {
     let child = spawn(&["solve", s(&cfg)]);
     std::thread::sleep(Duration::from_millis(500));
     signal(&child, "-INT");
-    let o = child.wait_with_output().unwrap();
+    let o = child.wait_with_output();
     let err = stderr(&o);
     assert_eq!(code(&o), 130, "{err}");
     assert!(err.contains("interrupt"), "{err}");
