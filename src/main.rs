@@ -294,12 +294,19 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                     .map(|k| saved.solution.controls(&problem, k))
                     .collect()
             });
+            let live: Option<Vec<Vec<bool>>> = saved
+                .header
+                .populations
+                .iter()
+                .map(|p| p.live.clone())
+                .collect();
             let view = View {
                 grid: &saved.header.grid,
                 time: &saved.header.time,
                 names: &names,
                 solution: &saved.solution,
                 controls: controls.as_deref(),
+                live: live.as_deref(),
             };
             let options = PlotOptions {
                 size,
@@ -512,12 +519,18 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         let controls: Vec<_> = (0..names.len())
             .map(|k| solution.controls(&problem, k))
             .collect();
+        let live: Vec<Vec<bool>> = problem
+            .populations()
+            .iter()
+            .map(|p| p.live().to_vec())
+            .collect();
         let view = View {
             grid: problem.grid(),
             time: problem.time(),
             names: &names,
             solution: &solution,
             controls: Some(&controls),
+            live: Some(&live),
         };
         let options = PlotOptions {
             size: a.size,

@@ -242,6 +242,7 @@ fn velocity_picture_draws_u_and_arrows_where_the_population_is() {
     // Without the controls: u alone, no arrows, and the title says so.
     let bare = mfg::plot::View {
         controls: None,
+        live: None,
         ..view
     };
     let path = run.path("bare.png");

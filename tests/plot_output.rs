@@ -136,6 +136,7 @@ fn bad_options_are_refused() {
     let wrong = vec![two_d.controls[0].clone()];
     let bad_2d = plot::View {
         controls: Some(&wrong),
+        live: None,
         ..two_d.view()
     };
     let s = plot::snapshot_levels(two_d.view().time, None).unwrap();

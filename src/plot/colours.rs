@@ -88,6 +88,13 @@ fn grey(i: usize) -> [u8; 3] {
     [g, g, g]
 }
 
+/// The colour of removed nodes (obstacles, nodes outside a population's region): a light grey
+/// of the GIF palette's ramp, so that animations keep it exactly.
+pub fn removed() -> RGBColor {
+    let [r, g, b] = grey(GREYS * 4 / 5);
+    RGBColor(r, g, b)
+}
+
 /// The 256-colour GIF palette of pictures drawn with `map`: its table, then the greys.
 pub fn gif_palette(map: ColourMap) -> Vec<[u8; 3]> {
     let mut p: Vec<[u8; 3]> = map.table().iter().map(|c| [c.0, c.1, c.2]).collect();

@@ -212,8 +212,11 @@ fn sheet(
                 &mut canvas,
                 view,
                 *rect,
-                field.level(snaps[s].level),
-                &scales[k],
+                Painted {
+                    level: field.level(snaps[s].level),
+                    live: view.live.map(|l| &l[k][..]),
+                    scale: &scales[k],
+                },
             );
         }
         axes::fill_bar(&mut canvas, lay.bars[k], &scales[k]);
@@ -360,7 +363,15 @@ fn check_controls(view: &View<'_>, controls: &[Vec<Field>]) -> Result<()> {
 }
 
 /// Paints one panel: every pixel shows the value of the cell that contains its centre.
-fn paint(canvas: &mut Canvas, view: &View<'_>, rect: Rect, level: &[f64], scale: &Scale) {
+/// What one panel shows: a level of a field in a colour scale, with the population's removed
+/// nodes (if known) in [`super::colours::removed`] grey.
+struct Painted<'a> {
+    level: &'a [f64],
+    live: Option<&'a [bool]>,
+    scale: &'a Scale,
+}
+
+fn paint(canvas: &mut Canvas, view: &View<'_>, rect: Rect, p: Painted<'_>) {
     let a = view.grid.axes();
     let xs: Vec<f64> = (0..rect.w)
         .map(|i| a[0].min + (a[0].max - a[0].min) * (f64::from(i) + 0.5) / f64::from(rect.w))
@@ -368,8 +379,13 @@ fn paint(canvas: &mut Canvas, view: &View<'_>, rect: Rect, level: &[f64], scale:
     let ys: Vec<f64> = (0..rect.h)
         .map(|j| a[1].max - (a[1].max - a[1].min) * (f64::from(j) + 0.5) / f64::from(rect.h))
         .collect();
+    let removed = super::colours::removed();
     canvas.fill(rect, |i, j| {
-        scale.colour(level[node_at(view.grid, xs[i as usize], ys[j as usize])])
+        let node = node_at(view.grid, xs[i as usize], ys[j as usize]);
+        match p.live {
+            Some(live) if !live[node] => removed,
+            _ => p.scale.colour(p.level[node]),
+        }
     });
 }
 

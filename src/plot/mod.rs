@@ -136,6 +136,9 @@ pub struct View<'a> {
     /// 2D velocity picture draws it as arrows. `None` (e.g. a file without a stored
     /// configuration) draws u^k alone and says so.
     pub controls: Option<&'a [Vec<Field>]>,
+    /// Each population's state space (`Population::live`: false at obstacles and outside its
+    /// region), if known: the 2D panels draw removed nodes in light grey.
+    pub live: Option<&'a [Vec<bool>]>,
 }
 
 /// Which field a picture shows.

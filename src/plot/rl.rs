@@ -280,6 +280,7 @@ fn densities_2d(
         names: &names,
         solution: &solution,
         controls: None,
+        live: None,
     };
     let snaps = super::snapshot_levels(time, None)?;
     super::snapshots_2d(&view, &snaps, path, size)

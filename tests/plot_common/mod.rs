@@ -64,6 +64,7 @@ impl Run {
             names: &self.names,
             solution: &self.saved.solution,
             controls: Some(&self.controls),
+            live: None,
         }
     }
 

@@ -131,6 +131,9 @@ pub struct SavedPopulation {
     pub name: String,
     /// Its mass: Σ m h^d on every level (1 in version-1 files).
     pub mass: f64,
+    /// Its state space: false at removed nodes (obstacles, outside its region); `None` in
+    /// version-1 files, where every node belongs to every population.
+    pub live: Option<Vec<bool>>,
     /// Volatility σ (ν = σ²/2).
     pub sigma: f64,
     /// Human-readable Hamiltonian, e.g. `quadratic(cost=1)`.

@@ -495,6 +495,16 @@ fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
             } else {
                 1.0
             },
+            live: if o.version >= 2 {
+                Some(
+                    data::<u8>(c, &pg, "live")?
+                        .iter()
+                        .map(|&v| v != 0)
+                        .collect(),
+                )
+            } else {
+                None
+            },
             sigma: c.f64(&pg, "sigma")?,
             hamiltonian: c.string(&pg, "hamiltonian")?,
             hamiltonian_kind: c.string(&pg, "hamiltonian_kind")?,
