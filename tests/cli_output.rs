@@ -2,13 +2,13 @@
 //! `--resume` reaching the result of an uninterrupted run, and atomic writes surviving `kill -9`.
 
 mod cli_common;
-use cli_common::{code, mfg, run, s, stderr};
+use cli_common::{code, mfg, run, s, stderr, wait_for};
 
 use mfg::io::{self, RunState};
 use mfg::solve::{StepStats, Termination};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A 1D two-population problem; `relaxation` small makes Picard slow (many cheap iterations).
 /// `max_it = 0` means "no cap": a huge cap and unreachable tolerances, only a signal ends it;
@@ -175,18 +175,6 @@ fn inspect_and_plot_refuse_foreign_files() {
 
 fn without_seconds(h: &[StepStats]) -> Vec<StepStats> {
     h.iter().map(|s| StepStats { seconds: 0.0, ..*s }).collect()
-}
-
-fn wait_for(path: &Path, timeout: Duration) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(
-            start.elapsed() < timeout,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]

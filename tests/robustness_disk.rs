@@ -6,7 +6,7 @@
 
 mod cli_common;
 
-use cli_common::{code, run, s, stderr};
+use cli_common::{code, example_text, run, s, stderr};
 use std::path::{Path, PathBuf};
 
 /// A tmpfs of a given size, unmounted on drop.
@@ -72,12 +72,9 @@ fn available(dir: &Path) -> u64 {
 
 /// The 1D example at `n` nodes and `steps` steps, written into `dir`.
 fn config(dir: &Path, name: &str, n: usize, steps: usize) -> PathBuf {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/two_groups_1d.toml"),
-    )
-    .unwrap()
-    .replacen("n = 201", &format!("n = {n}"), 1)
-    .replacen("steps = 100", &format!("steps = {steps}"), 1);
+    let text = example_text("two_groups_1d.toml")
+        .replacen("n = 201", &format!("n = {n}"), 1)
+        .replacen("steps = 100", &format!("steps = {steps}"), 1);
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p

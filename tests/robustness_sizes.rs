@@ -5,17 +5,8 @@
 
 mod cli_common;
 
-use cli_common::{code, run, s, stderr};
+use cli_common::{code, example_text, run, s, stderr};
 use std::path::{Path, PathBuf};
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(name),
-    )
-    .unwrap()
-}
 
 /// `text` with its first occurrence of `from` replaced by `to`.
 fn edited(text: &str, from: &str, to: &str) -> String {
@@ -48,7 +39,7 @@ fn refused(path: &Path, field: &str, extra: &[&str]) {
 #[test]
 fn node_counts_that_overflow_or_cannot_fit_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let one_d = example("two_groups_1d.toml");
+    let one_d = example_text("two_groups_1d.toml");
     for n in [
         "9223372036854775807",
         "4611686018427387904",
@@ -59,7 +50,7 @@ fn node_counts_that_overflow_or_cannot_fit_are_refused() {
         let p = write(dir.path(), &format!("n{n}.toml"), &text);
         refused(&p, "grid", &[]);
     }
-    let two_d = example("corridor_2d.toml");
+    let two_d = example_text("corridor_2d.toml");
     let text = edited(&two_d, "n = 60,", "n = 10000,");
     let text = edited(&text, "n = 20,", "n = 10000,");
     let p = write(dir.path(), "2d.toml", &text);
@@ -69,7 +60,7 @@ fn node_counts_that_overflow_or_cannot_fit_are_refused() {
 #[test]
 fn step_counts_that_overflow_or_cannot_fit_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let one_d = example("two_groups_1d.toml");
+    let one_d = example_text("two_groups_1d.toml");
     for steps in ["9223372036854775807", "100000000"] {
         let text = edited(&one_d, "steps = 100", &format!("steps = {steps}"));
         let p = write(dir.path(), &format!("s{steps}.toml"), &text);
@@ -80,7 +71,7 @@ fn step_counts_that_overflow_or_cannot_fit_are_refused() {
 #[test]
 fn the_memory_limit_refuses_a_problem_that_would_fit_the_machine() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "ok.toml", &example("two_groups_1d.toml"));
+    let p = write(dir.path(), "ok.toml", &example_text("two_groups_1d.toml"));
     refused(&p, "grid", &["--memory-limit", "1 MiB"]);
     let o = run(&["check", s(&p), "--memory-limit", "64 MiB"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));

@@ -6,7 +6,7 @@
 
 mod cli_common;
 
-use cli_common::{code, mfg, run, s, stderr};
+use cli_common::{code, mfg, run, s, stderr, wait_for};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -87,18 +87,6 @@ fn signal(child: &Running, sig: &str) {
     assert!(st.success());
 }
 
-fn wait_for(path: &Path) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// Names in `dir` that start with a dot: temporary and lock files.
 fn hidden(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -122,7 +110,7 @@ fn a_second_writer_of_the_same_output_fails_at_once() {
         "2",
     ]);
     // The lock is taken before the solve starts; the first checkpoint proves it is running.
-    wait_for(&out);
+    wait_for(&out, Duration::from_secs(120));
     for args in [
         vec!["solve", s(&cfg), "--out", s(&out), "-q"],
         vec!["solve", "--resume", s(&out), "-q"],
@@ -195,7 +183,7 @@ fn a_second_ctrl_c_leaves_no_temporary_file() {
         "--checkpoint-every",
         "1",
     ]);
-    wait_for(&dir.path().join(".run.h5.lock"));
+    wait_for(&dir.path().join(".run.h5.lock"), Duration::from_secs(120));
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "-INT");
     std::thread::sleep(Duration::from_millis(20));

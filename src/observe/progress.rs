@@ -152,35 +152,36 @@ pub fn convergence_fraction(history: &[StepStats], tolerances: [f64; 3]) -> f64 
 /// Iterations still needed if every criterion above its tolerance keeps its geometric rate of
 /// the last (up to) 5 iterations; `None` when one of them is not decreasing.
 pub fn eta_iterations(history: &[StepStats], tolerances: [f64; 3]) -> Option<f64> {
-    let n = history.len();
-    if n < 2 {
+    if history.len() < 2 {
         return None;
     }
-    let j = (n - 1).min(5);
-    let (a, b) = (criteria(&history[n - 1 - j]), criteria(&history[n - 1]));
+    let last = criteria(history.last()?);
     let mut most = 0.0f64;
     for c in 0..3 {
-        if b[c] <= tolerances[c] {
+        if last[c] <= tolerances[c] {
             continue;
         }
-        let rate = (b[c] / a[c]).powf(1.0 / j as f64);
-        if !(rate.is_finite() && rate > 0.0 && rate < 1.0) {
-            return None;
-        }
-        most = most.max((b[c] / tolerances[c]).ln() / -rate.ln());
+        let rate = recent_rate(history, |s| criteria(s)[c]).filter(|&r| r < 1.0)?;
+        most = most.max((last[c] / tolerances[c]).ln() / -rate.ln());
     }
     Some(most)
 }
 
-/// Geometric mean of the residual ratios over the last (up to) 5 iterations.
-pub fn contraction_rate(history: &[StepStats]) -> Option<f64> {
+/// Geometric mean of the ratios of `value` over the last (up to) 5 iterations, when both ends
+/// are positive and finite.
+fn recent_rate(history: &[StepStats], value: impl Fn(&StepStats) -> f64) -> Option<f64> {
     let n = history.len();
     if n < 2 {
         return None;
     }
     let j = (n - 1).min(5);
-    let (a, b) = (history[n - 1 - j].residual, history[n - 1].residual);
+    let (a, b) = (value(&history[n - 1 - j]), value(&history[n - 1]));
     (a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()).then(|| (b / a).powf(1.0 / j as f64))
+}
+
+/// Geometric mean of the residual ratios over the last (up to) 5 iterations.
+pub fn contraction_rate(history: &[StepStats]) -> Option<f64> {
+    recent_rate(history, |s| s.residual)
 }
 
 impl Observer for Progress {
