@@ -163,3 +163,15 @@ fn jacobian_matches_finite_differences_2d_masked_with_drift() {
     use common::models::geometry::masked_2d_drift;
     check_against_finite_differences_with(&masked_2d_drift(7, 5, 3, mixed(), true), 4);
 }
+
+#[test]
+fn jacobian_matches_finite_differences_1d_exits() {
+    use common::models::exits::corridor_1d;
+    check_against_finite_differences_with(&corridor_1d(14, 4, mixed()), 4);
+}
+
+#[test]
+fn jacobian_matches_finite_differences_2d_exits() {
+    use common::models::exits::room_2d;
+    check_against_finite_differences_with(&room_2d(7, 5, 3, mixed()), 4);
+}

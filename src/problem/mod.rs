@@ -28,11 +28,13 @@
 //! ```
 
 pub mod coupling;
+pub mod exit;
 pub mod hamiltonian;
 pub mod population;
 pub mod region;
 
 pub use coupling::{Coupling, NoCoupling};
+pub use exit::{Exit, Side};
 pub use hamiltonian::Hamiltonian;
 pub use population::{Population, PopulationBuilder};
 pub use region::{Region, Shape};
@@ -59,6 +61,8 @@ pub struct Problem {
     coupling: Box<dyn Coupling>,
     /// Nodes removed for every population.
     obstacles: Vec<bool>,
+    /// Exit nodes (absorbing, u = exit cost) of every population that lives there.
+    exits: Vec<bool>,
 }
 
 /// Builds a [`Problem`]: populations are added in order (population k is the k-th added), the
@@ -70,12 +74,20 @@ pub struct ProblemBuilder<'a> {
     populations: Vec<PopulationBuilder<'a>>,
     coupling: Box<dyn Coupling>,
     obstacles: Vec<Region>,
+    exits: Vec<Exit>,
 }
 
 impl<'a> ProblemBuilder<'a> {
     /// Adds an obstacle: its nodes are removed from every population's state space.
     pub fn obstacle(mut self, region: impl Into<Region>) -> Self {
         self.obstacles.push(region.into());
+        self
+    }
+
+    /// Adds an exit: on its nodes every population living there leaves the domain, at its exit
+    /// cost ψ^k ([`PopulationBuilder::exit_cost`]).
+    pub fn exit(mut self, exit: Exit) -> Self {
+        self.exits.push(exit);
         self
     }
 
@@ -107,6 +119,17 @@ impl<'a> ProblemBuilder<'a> {
         for (j, o) in self.obstacles.iter().enumerate() {
             let mask = o.mask(&grid, &format!("obstacles[{j}]"))?;
             obstacles.iter_mut().zip(mask).for_each(|(a, b)| *a |= b);
+        }
+        let mut exits = vec![false; grid.len()];
+        for (j, e) in self.exits.iter().enumerate() {
+            let mask = e.mask(&grid, &format!("exits[{j}]"))?;
+            exits.iter_mut().zip(mask).for_each(|(a, b)| *a |= b);
+        }
+        if let Some(i) = (0..grid.len()).find(|&i| exits[i] && obstacles[i]) {
+            return Err(Error::invalid(
+                "exits",
+                format!("an exit and an obstacle share the node at {}", at(&grid, i)),
+            ));
         }
         let mut populations = Vec::with_capacity(self.populations.len());
         for (k, p) in self.populations.into_iter().enumerate() {
@@ -151,6 +174,13 @@ impl<'a> ProblemBuilder<'a> {
                     ),
                 ));
             }
+            let exit: Vec<bool> = live.iter().zip(&exits).map(|(l, e)| *l && *e).collect();
+            // Agents that start on an exit have left at t = 0: m0 counts those inside only.
+            initial.iter_mut().zip(&exit).for_each(|(v, e)| {
+                if *e {
+                    *v = 0.0
+                }
+            });
             let mass = grid.integrate(&initial);
             if !(mass > 0.0 && mass.is_finite()) {
                 return Err(Error::invalid(
@@ -169,10 +199,20 @@ impl<'a> ProblemBuilder<'a> {
                 });
                 v
             };
-            let potential = p.potential.sample(&grid);
-            let terminal = p.terminal.sample(&grid);
+            let mut potential = p.potential.sample(&grid);
+            let mut terminal = p.terminal.sample(&grid);
             check_field(&grid, &potential, &format!("{field}.potential"))?;
             check_field(&grid, &terminal, &format!("{field}.terminal"))?;
+            let exit_cost = on_live(p.exit_cost.sample(&grid));
+            check_field(&grid, &exit_cost, &format!("{field}.exit_cost"))?;
+            // An exit node is absorbing with no running cost and u = ψ from the terminal level
+            // on, so the backward sweep keeps the Dirichlet value at every level.
+            for (i, _) in exit.iter().enumerate().filter(|(_, e)| **e) {
+                potential[i] = 0.0;
+                terminal[i] = exit_cost[i];
+            }
+            let active = live.iter().zip(&exit).map(|(l, e)| *l && !e).collect();
+            let has_exits = exit.contains(&true);
             let masked = live.contains(&false);
             let drift = match p.drift {
                 Some(src) => Some(check_drift(&grid, src.sample(&grid), &field)?),
@@ -190,6 +230,10 @@ impl<'a> ProblemBuilder<'a> {
                 live,
                 masked,
                 drift,
+                exit,
+                exit_cost,
+                active,
+                has_exits,
             });
         }
         let problem = Problem {
@@ -199,6 +243,7 @@ impl<'a> ProblemBuilder<'a> {
             populations,
             coupling: self.coupling,
             obstacles,
+            exits,
         };
         problem.validate()?;
         Ok(problem)
@@ -214,6 +259,7 @@ impl Problem {
             populations: Vec::new(),
             coupling: Box::new(NoCoupling),
             obstacles: Vec::new(),
+            exits: Vec::new(),
         }
     }
 
@@ -230,6 +276,16 @@ impl Problem {
     /// The time structure.
     pub fn horizon(&self) -> Horizon {
         self.horizon
+    }
+
+    /// The exit nodes of the domain (true: exit), whichever population lives there.
+    pub fn exits(&self) -> &[bool] {
+        &self.exits
+    }
+
+    /// Whether the domain has an exit.
+    pub fn has_exits(&self) -> bool {
+        self.exits.contains(&true)
     }
 
     /// The nodes removed by obstacles, for every population (true: removed).

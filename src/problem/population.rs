@@ -29,6 +29,13 @@ pub struct Population {
     pub(super) masked: bool,
     /// The drift b(x_i), d values per node (node-major), when the population has one.
     pub(super) drift: Option<Vec<f64>>,
+    /// Whether node i is an exit of S^k (absorbing, u = ψ^k).
+    pub(super) exit: Vec<bool>,
+    /// The exit cost ψ^k(x_i) (0 on removed nodes).
+    pub(super) exit_cost: Vec<f64>,
+    /// Live and not an exit: the nodes where an agent is in play.
+    pub(super) active: Vec<bool>,
+    pub(super) has_exits: bool,
 }
 
 impl Population {
@@ -58,6 +65,7 @@ impl Population {
             mass: 1.0,
             region: None,
             drift: None,
+            exit_cost: Source::Constant(0.0),
         }
     }
 
@@ -118,6 +126,51 @@ impl Population {
         self.masked
     }
 
+    /// The exit nodes of S^k (the problem's exits on live nodes): absorbing states of the
+    /// chain, where u^k = ψ^k and m^k accumulates the mass that has left through the node
+    /// (see [`super::exit`]).
+    pub fn exits(&self) -> &[bool] {
+        &self.exit
+    }
+
+    /// Whether node i is an exit of S^k.
+    #[inline]
+    pub fn is_exit(&self, i: usize) -> bool {
+        self.exit[i]
+    }
+
+    /// Whether some node of S^k is an exit.
+    pub fn has_exits(&self) -> bool {
+        self.has_exits
+    }
+
+    /// The exit cost ψ^k(x_i) (the value of u^k on exit nodes; 0 elsewhere is not meaningful).
+    pub fn exit_cost(&self) -> &[f64] {
+        &self.exit_cost
+    }
+
+    /// Whether an agent at node i is in play: the node is live and not an exit. Elsewhere the
+    /// scheme's row is trivial (no rate, no running cost).
+    #[inline]
+    pub fn is_active(&self, i: usize) -> bool {
+        self.active[i]
+    }
+
+    /// The mass inside (Σ over live non-exit nodes of m_i h^d) and the mass that has left
+    /// (Σ over exit nodes) of one level of m^k.
+    pub fn inside_and_exited(&self, grid: &Grid, m: &[f64]) -> (f64, f64) {
+        let (mut inside, mut out) = (0.0, 0.0);
+        for (i, v) in m.iter().enumerate() {
+            if self.exit[i] {
+                out += v;
+            } else {
+                inside += v;
+            }
+        }
+        let cell = grid.cell_volume();
+        (inside * cell, out * cell)
+    }
+
     /// The drift b(x_i) of the agents' dynamics dX = (α + b) dt + σ dW, d values per node
     /// (node-major: b_a(x_i) at `i·d + a`), when the population has one. The Hamiltonian
     /// becomes H(x, p) − b·p; the scheme upwinds the drift into the rates of Q.
@@ -176,6 +229,7 @@ pub struct PopulationBuilder<'a> {
     pub(super) mass: f64,
     pub(super) region: Option<Region>,
     pub(super) drift: Option<DriftSource<'a>>,
+    pub(super) exit_cost: Source<'a>,
 }
 
 /// A vector field as a function of the coordinates: `f(x, b)` writes one value per axis.
@@ -235,6 +289,18 @@ impl<'a> PopulationBuilder<'a> {
     /// A drift as d values per node, node-major (b_a(x_i) at `i·d + a`).
     pub fn drift_values(mut self, v: Vec<f64>) -> Self {
         self.drift = Some(DriftSource::Values(v));
+        self
+    }
+
+    /// The exit cost ψ^k(x) paid on leaving through an exit of the problem (default 0).
+    pub fn exit_cost(mut self, f: impl Fn(&[f64]) -> f64 + 'a) -> Self {
+        self.exit_cost = Source::Function(Box::new(f));
+        self
+    }
+
+    /// ψ^k as one value per grid node.
+    pub fn exit_cost_values(mut self, v: Vec<f64>) -> Self {
+        self.exit_cost = Source::Values(v);
         self
     }
 

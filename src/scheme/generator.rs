@@ -174,8 +174,9 @@ pub fn evaluate_level(
     let space = pop.space();
     let drift = pop.drift();
     for i in 0..grid.len() {
-        if !pop.is_live(i) {
-            // A removed node is a trivial row: no rate, operator 0, so u stays 0 there.
+        if !pop.is_active(i) {
+            // A removed node is a trivial row: no rate, operator 0, so u stays 0 there; so is
+            // an exit, an absorbing state where u keeps its terminal value ψ.
             rates[i * slots..(i + 1) * slots].fill(0.0);
             op[i] = 0.0;
             continue;
@@ -253,7 +254,7 @@ pub fn controls_level(
         ([0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]);
     let space = pop.space();
     for i in 0..grid.len() {
-        if !pop.is_live(i) {
+        if !pop.is_active(i) {
             alpha.iter_mut().for_each(|axis| axis[i] = 0.0);
             continue;
         }

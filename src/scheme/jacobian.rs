@@ -428,8 +428,8 @@ impl LinearizationPart<'_> {
         let h = pop.hamiltonian();
         let space = pop.space();
         for i in 0..nn {
-            if !pop.is_live(i) {
-                // A removed node's rows are trivial: no coupling, no transport.
+            if !pop.is_active(i) {
+                // A removed node's or an exit's rows are trivial: no coupling, no transport.
                 for j in 0..kk {
                     self.coupling[(j * nt + n) * nn + i] = 0.0;
                 }

@@ -89,8 +89,9 @@ pub fn running_cost(problem: &Problem, k: usize, s: f64, m_all: &[&[f64]], out: 
     let coupling = problem.coupling();
     let mut mloc = vec![0.0; m_all.len()];
     for (i, o) in out.iter_mut().enumerate() {
-        // Removed nodes cost nothing (u = 0 there); their m = 0 may be outside f's domain.
-        let f = if s != 0.0 && pop.is_live(i) {
+        // Removed nodes and exits cost nothing (u is fixed there); their m, 0 or the mass that
+        // has left, is not a density f should see.
+        let f = if s != 0.0 && pop.is_active(i) {
             local_densities(m_all, i, &mut mloc);
             let x = grid.point(i);
             s * coupling.cost(k, &x[..d], &mloc)

@@ -234,6 +234,14 @@ impl<'a> PdeGame<'a> {
                 format!("{}: must lie in (0, 1]", settings.cfl),
             ));
         }
+        if problem.has_exits() {
+            // The game's kernel would need an absorbing cemetery state with its own reward.
+            return Err(Error::invalid(
+                "exits",
+                "the discrete game of a problem with exits is not built yet: its states would \
+                 need an absorbing state for the agents that have left",
+            ));
+        }
         for (k, p) in problem.populations().iter().enumerate() {
             // The game's distributions are probability vectors (μ = m h^d sums to 1).
             if p.mass() != 1.0 {
