@@ -300,13 +300,29 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .iter()
                 .map(|p| p.live.clone())
                 .collect();
+            let exits: Vec<Vec<bool>> = saved
+                .header
+                .populations
+                .iter()
+                .map(|p| {
+                    p.exit
+                        .clone()
+                        .unwrap_or_else(|| vec![false; saved.header.grid.len()])
+                })
+                .collect();
+            let exits = exits
+                .iter()
+                .any(|e| e.contains(&true))
+                .then_some(&exits[..]);
+            let shown = mfg::plot::displayed(&saved.solution, exits);
             let view = View {
                 grid: &saved.header.grid,
                 time: &saved.header.time,
                 names: &names,
-                solution: &saved.solution,
+                solution: &shown,
                 controls: controls.as_deref(),
                 live: live.as_deref(),
+                exits,
             };
             let options = PlotOptions {
                 size,
@@ -524,13 +540,20 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             .iter()
             .map(|p| p.live().to_vec())
             .collect();
+        let exits: Vec<Vec<bool>> = problem
+            .populations()
+            .iter()
+            .map(|p| p.exits().to_vec())
+            .collect();
+        let shown = mfg::plot::displayed(&solution, Some(&exits));
         let view = View {
             grid: problem.grid(),
             time: problem.time(),
             names: &names,
-            solution: &solution,
+            solution: &shown,
             controls: Some(&controls),
             live: Some(&live),
+            exits: Some(&exits),
         };
         let options = PlotOptions {
             size: a.size,
@@ -656,6 +679,15 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
             drift,
             min_m
         );
+        if p.has_exits() {
+            let (inside, exited) = solution.iterate.inside_and_exited(problem, k);
+            println!(
+                "  {:<16} at T: inside {:.6}, left through the exits {:.6}",
+                "",
+                inside.last().copied().unwrap_or(f64::NAN),
+                exited.last().copied().unwrap_or(f64::NAN)
+            );
+        }
     }
 }
 
@@ -690,8 +722,21 @@ fn print_inspect(h: &io::Header, tail: usize, show_config: bool) {
     );
     println!("populations:");
     for p in &h.populations {
+        let geometry = match (&p.live, &p.exit) {
+            (Some(live), exit) => {
+                let removed = live.iter().filter(|l| !**l).count();
+                let exits = exit
+                    .as_ref()
+                    .map_or(0, |e| e.iter().filter(|v| **v).count());
+                format!(
+                    ", mass {}, {removed} removed nodes, {exits} exit nodes",
+                    p.mass
+                )
+            }
+            (None, _) => String::new(),
+        };
         println!(
-            "  {:<16} sigma = {}, H = {}",
+            "  {:<16} sigma = {}, H = {}{geometry}",
             p.name, p.sigma, p.hamiltonian
         );
     }

@@ -378,3 +378,52 @@ fn drift_that_is_not_finite_or_has_the_wrong_size() {
         "{e}"
     );
 }
+
+#[test]
+fn exits_that_cannot_be_built_name_their_key() {
+    let with_exit = |exit: &str| {
+        ROOM.replace("max = [1.0, 0.8]", "max = [1.0, 1.0]")
+            .replace("[[population]]", &format!("{exit}\n[[population]]"))
+    };
+    let ok = Config::from_toml_str(&with_exit("[[exit]]\nside = \"x-max\"\nspan = [0.4, 0.6]"))
+        .unwrap()
+        .build()
+        .unwrap()
+        .0;
+    assert_eq!(ok.exits().iter().filter(|e| **e).count(), 4);
+    let cases = [
+        ("[[exit]]\nspan = [0.4, 0.6]", "exit[0]", "needs `side`"),
+        (
+            "[[exit]]\nside = \"x-max\"\nregion = \"x > 0.9\"",
+            "exit[0]",
+            "not both",
+        ),
+        (
+            "[[exit]]\nside = \"x-max\"\nspan = [0.6, 0.4]",
+            "exit[0].span",
+            "first not above",
+        ),
+        (
+            "[[exit]]\nregion = \"x > 0.9\"\nspan = [0.1, 0.2]",
+            "exit[0].span",
+            "goes with a side",
+        ),
+        (
+            "[[exit]]\nside = \"y-max\"\nspan = [2.0, 3.0]",
+            "exit[0]",
+            "selects no node",
+        ),
+        ("[[exit]]\nside = \"top\"", "side", "x-max"),
+        (
+            "[[exit]]\nregion = { shape = \"disc\", center = [0.5, 0.5], radius = 0.1 }",
+            "exit",
+            "obstacle share",
+        ),
+    ];
+    for (exit, field, reason) in cases {
+        let e = build_error(&with_exit(exit));
+        assert!(e.contains(field) && e.contains(reason), "{exit}: {e}");
+    }
+    let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\nexit_cost = \"log(x - 2)\""));
+    assert!(e.contains("exit_cost"), "{e}");
+}

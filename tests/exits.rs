@@ -96,7 +96,7 @@ fn a_long_horizon_approaches_the_stationary_exit_problem() {
 fn check_exit_invariants(p: &Problem, s: &Solution) {
     for k in 0..p.k() {
         let pop = p.population(k);
-        let (inside, exited) = s.inside_and_exited(p, k);
+        let (inside, exited) = s.iterate.inside_and_exited(p, k);
         for n in 0..inside.len() {
             assert!(
                 (inside[n] + exited[n] - pop.mass()).abs() <= 1e-12 * pop.mass(),
@@ -120,7 +120,7 @@ fn check_exit_invariants(p: &Problem, s: &Solution) {
             pop.name()
         );
         assert!(s.min_density(k) >= -1e-13, "m ≥ 0: {}", s.min_density(k));
-        let shown = s.density(p, k);
+        let shown = s.iterate.density(p, k);
         let last = shown.level(shown.levels() - 1);
         assert!(
             (p.grid().integrate(last) - inside[inside.len() - 1]).abs() < 1e-13,

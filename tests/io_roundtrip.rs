@@ -164,6 +164,43 @@ fn roundtrip_2d_two_populations_is_exact() {
 }
 
 #[test]
+fn roundtrip_with_exits_is_exact() {
+    // The file's m is the density inside (0 on the doors), `absorbed` the mass that has left
+    // per door node and `exited` its total per level: reading them back gives the iterate bit
+    // for bit, and the stored totals add up to the mass.
+    let cfg = coarse("evacuation_2d.toml", 16, Some(8), 8, None);
+    let (solution, saved, dir) = roundtrip(&cfg);
+    assert_eq!(bits(&saved.solution.iterate), bits(&solution.iterate));
+    check_roundtrip(&cfg);
+    let (problem, _) = cfg.build().unwrap();
+    let file = hdf5::File::open(dir.path().join("run.h5")).unwrap();
+    for (k, p) in problem.populations().iter().enumerate() {
+        let g = file.group(&format!("populations/{}", p.name())).unwrap();
+        let m: Vec<f64> = g.dataset("m").unwrap().read_raw().unwrap();
+        let exited: Vec<f64> = g.dataset("exited").unwrap().read_raw().unwrap();
+        let exit: Vec<u8> = g.dataset("exit").unwrap().read_raw().unwrap();
+        let nodes = problem.grid().len();
+        let want = p.exits().iter().filter(|e| **e).count();
+        assert!(want > 0);
+        assert_eq!(
+            exit.iter().filter(|e| **e != 0).count(),
+            want,
+            "{}",
+            p.name()
+        );
+        for (n, level) in m.chunks(nodes).enumerate() {
+            assert!(level.iter().zip(&exit).all(|(v, e)| *e == 0 || *v == 0.0));
+            let inside = problem.grid().integrate(level);
+            assert!(
+                (inside + exited[n] - p.mass()).abs() < 1e-12,
+                "level {n} of {k}"
+            );
+        }
+        assert!(exited[exited.len() - 1] > 0.1 * p.mass());
+    }
+}
+
+#[test]
 fn uncompressed_and_empty_history_roundtrip() {
     let mut cfg = coarse("two_groups_1d.toml", 21, None, 5, Some(0));
     cfg.spec.solver.max_iterations = 0;

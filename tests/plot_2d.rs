@@ -243,6 +243,7 @@ fn velocity_picture_draws_u_and_arrows_where_the_population_is() {
     let bare = mfg::plot::View {
         controls: None,
         live: None,
+        exits: None,
         ..view
     };
     let path = run.path("bare.png");

@@ -42,6 +42,7 @@ fn nan_data_are_refused_with_the_place_named() {
         solution: &solution,
         controls: None,
         live: None,
+        exits: None,
     };
     let pics = dir.path().join("pics");
     match plot::render_all(&view, &pics, &PlotOptions::default()) {

@@ -137,6 +137,7 @@ fn bad_options_are_refused() {
     let bad_2d = plot::View {
         controls: Some(&wrong),
         live: None,
+        exits: None,
         ..two_d.view()
     };
     let s = plot::snapshot_levels(two_d.view().time, None).unwrap();

@@ -18,8 +18,8 @@ pub mod solver;
 
 pub use fields::{FieldSpec, OneOrMany, Profile, RegionSpec};
 pub use problem::{
-    AxisSpec, CouplingSpec, GridSpec, HamiltonianSpec, PopulationSpec, PowerSpec, TimeSpec,
-    VectorOrMatrix,
+    AxisSpec, CouplingSpec, ExitSpec, GridSpec, HamiltonianSpec, PopulationSpec, PowerSpec,
+    TimeSpec, VectorOrMatrix,
 };
 pub use solver::{
     AndersonSpec, HjbSpec, LinearSpec, MethodName, NewtonSpec, PicardSpec, SolverSpec,
@@ -54,6 +54,9 @@ pub struct Spec {
     /// `obstacles = [ … ]`: regions removed for every population (shapes or expressions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub obstacles: Vec<RegionSpec>,
+    /// `[[exit]]`: where agents leave (a side, a door in a side, or a region).
+    #[serde(rename = "exit", default, skip_serializing_if = "Vec::is_empty")]
+    pub exits: Vec<ExitSpec>,
     #[serde(default)]
     /// `[coupling]` (absent: uncoupled).
     pub coupling: CouplingSpec,

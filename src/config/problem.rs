@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::grid::{Axis, Boundary, Grid, TimeGrid};
 use crate::problem::coupling::{self, Coupling};
 use crate::problem::hamiltonian::{self, Hamiltonian};
-use crate::problem::{Population, Problem};
+use crate::problem::{Exit, Population, Problem, Side};
 use crate::solve::{Sizes, SolverSettings};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +41,10 @@ pub struct AxisSpec {
 
 fn is_one(v: &f64) -> bool {
     *v == 1.0
+}
+
+fn is_zero_field(f: &FieldSpec) -> bool {
+    *f == FieldSpec::Constant(0.0)
 }
 
 fn default_boundary() -> Boundary {
@@ -85,6 +89,53 @@ pub struct PopulationSpec {
     /// The region the population lives on (default: the whole grid), minus the obstacles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<RegionSpec>,
+    /// The exit cost ψ paid on leaving through an exit (default 0).
+    #[serde(default = "FieldSpec::zero", skip_serializing_if = "is_zero_field")]
+    pub exit_cost: FieldSpec,
+}
+
+/// One `[[exit]]`: `side = "x-max"` (optionally `span = [a, b]` along the other axis, a door in
+/// a 2D wall) or `region = …` (a shape or an expression, e.g. a door region in the interior).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitSpec {
+    /// A side of the domain: `x-min`, `x-max`, `y-min` or `y-max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    /// The range [a, b] of the other coordinate along the side (2D).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<[f64; 2]>,
+    /// A region of exit nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<RegionSpec>,
+}
+
+impl ExitSpec {
+    fn build(&self, grid: &Grid, field: &str, pars: &crate::expr::Parameters) -> Result<Exit> {
+        match (&self.side, &self.region) {
+            (Some(side), None) => Ok(Exit::Side {
+                side: *side,
+                span: self.span,
+            }),
+            (None, Some(r)) if self.span.is_none() => Ok(Exit::Region(r.build(
+                grid,
+                &format!("{field}.region"),
+                pars,
+            )?)),
+            (None, Some(_)) => Err(Error::invalid(
+                format!("{field}.span"),
+                "a span goes with a side, not with a region",
+            )),
+            (Some(_), Some(_)) => Err(Error::invalid(
+                field,
+                "give either `side` (with an optional `span`) or `region`, not both",
+            )),
+            (None, None) => Err(Error::invalid(
+                field,
+                "an exit needs `side` (e.g. \"x-max\", with an optional `span`) or `region`",
+            )),
+        }
+    }
 }
 
 /// `hamiltonian = { kind = "...", ... }`.
@@ -289,11 +340,18 @@ impl Spec {
                         .sample(&grid, &format!("{field}.terminal"), pars)?,
                 )
                 .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?)
+                .exit_cost_values(
+                    p.exit_cost
+                        .sample(&grid, &format!("{field}.exit_cost"), pars)?,
+                )
                 .mass(p.mass),
             );
         }
         for (j, o) in self.obstacles.iter().enumerate() {
             builder = builder.obstacle(o.build(&grid, &format!("obstacles[{j}]"), pars)?);
+        }
+        for (j, e) in self.exits.iter().enumerate() {
+            builder = builder.exit(e.build(&grid, &format!("exit[{j}]"), pars)?);
         }
         builder.boxed_coupling(self.coupling.build()).build()
     }

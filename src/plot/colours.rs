@@ -95,6 +95,12 @@ pub fn removed() -> RGBColor {
     RGBColor(r, g, b)
 }
 
+/// The colour of exit nodes: black, the darkest grey of the GIF palette's ramp.
+pub fn exit() -> RGBColor {
+    let [r, g, b] = grey(0);
+    RGBColor(r, g, b)
+}
+
 /// The 256-colour GIF palette of pictures drawn with `map`: its table, then the greys.
 pub fn gif_palette(map: ColourMap) -> Vec<[u8; 3]> {
     let mut p: Vec<[u8; 3]> = map.table().iter().map(|c| [c.0, c.1, c.2]).collect();

@@ -215,6 +215,7 @@ fn sheet(
                 Painted {
                     level: field.level(snaps[s].level),
                     live: view.live.map(|l| &l[k][..]),
+                    exit: view.exits.map(|e| &e[k][..]),
                     scale: &scales[k],
                 },
             );
@@ -364,10 +365,12 @@ fn check_controls(view: &View<'_>, controls: &[Vec<Field>]) -> Result<()> {
 
 /// Paints one panel: every pixel shows the value of the cell that contains its centre.
 /// What one panel shows: a level of a field in a colour scale, with the population's removed
-/// nodes (if known) in [`super::colours::removed`] grey.
+/// nodes (if known) in [`super::colours::removed`] grey and its exits in
+/// [`super::colours::exit`] black.
 struct Painted<'a> {
     level: &'a [f64],
     live: Option<&'a [bool]>,
+    exit: Option<&'a [bool]>,
     scale: &'a Scale,
 }
 
@@ -379,12 +382,15 @@ fn paint(canvas: &mut Canvas, view: &View<'_>, rect: Rect, p: Painted<'_>) {
     let ys: Vec<f64> = (0..rect.h)
         .map(|j| a[1].max - (a[1].max - a[1].min) * (f64::from(j) + 0.5) / f64::from(rect.h))
         .collect();
-    let removed = super::colours::removed();
+    let (removed, exit) = (super::colours::removed(), super::colours::exit());
     canvas.fill(rect, |i, j| {
         let node = node_at(view.grid, xs[i as usize], ys[j as usize]);
-        match p.live {
-            Some(live) if !live[node] => removed,
-            _ => p.scale.colour(p.level[node]),
+        if p.live.is_some_and(|live| !live[node]) {
+            removed
+        } else if p.exit.is_some_and(|e| e[node]) {
+            exit
+        } else {
+            p.scale.colour(p.level[node])
         }
     });
 }

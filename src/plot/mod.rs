@@ -139,6 +139,32 @@ pub struct View<'a> {
     /// Each population's state space (`Population::live`: false at obstacles and outside its
     /// region), if known: the 2D panels draw removed nodes in light grey.
     pub live: Option<&'a [Vec<bool>]>,
+    /// Each population's exit nodes (`Population::exits`), if any: the 2D panels draw them in
+    /// [`colours::exit`] black.
+    pub exits: Option<&'a [Vec<bool>]>,
+}
+
+/// The solution as the pictures show it: on exit nodes m^k holds the mass that has left
+/// through them, not agents, so it is drawn as 0 there (`exits[k]` per population; the
+/// solution itself when there is no exit).
+pub fn displayed<'s>(
+    solution: &'s Solution,
+    exits: Option<&[Vec<bool>]>,
+) -> std::borrow::Cow<'s, Solution> {
+    let Some(exits) = exits.filter(|e| e.iter().any(|k| k.contains(&true))) else {
+        return std::borrow::Cow::Borrowed(solution);
+    };
+    let mut shown = solution.clone();
+    for (m, exit) in shown.iterate.m.iter_mut().zip(exits) {
+        for n in 0..m.levels() {
+            for (v, e) in m.level_mut(n).iter_mut().zip(exit) {
+                if *e {
+                    *v = 0.0;
+                }
+            }
+        }
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// Which field a picture shows.

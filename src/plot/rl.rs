@@ -281,6 +281,7 @@ fn densities_2d(
         solution: &solution,
         controls: None,
         live: None,
+        exits: None,
     };
     let snaps = super::snapshot_levels(time, None)?;
     super::snapshots_2d(&view, &snaps, path, size)

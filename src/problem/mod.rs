@@ -122,12 +122,12 @@ impl<'a> ProblemBuilder<'a> {
         }
         let mut exits = vec![false; grid.len()];
         for (j, e) in self.exits.iter().enumerate() {
-            let mask = e.mask(&grid, &format!("exits[{j}]"))?;
+            let mask = e.mask(&grid, &format!("exit[{j}]"))?;
             exits.iter_mut().zip(mask).for_each(|(a, b)| *a |= b);
         }
         if let Some(i) = (0..grid.len()).find(|&i| exits[i] && obstacles[i]) {
             return Err(Error::invalid(
-                "exits",
+                "exit",
                 format!("an exit and an obstacle share the node at {}", at(&grid, i)),
             ));
         }

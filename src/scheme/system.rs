@@ -73,6 +73,46 @@ impl Iterate {
         }
     }
 
+    /// The density of population k where its agents are: m^k with its exit nodes, which hold
+    /// the mass that has left through them, set to 0 (m^k itself when there is no exit). This
+    /// is the density the files and pictures show.
+    pub fn density(&self, problem: &Problem, k: usize) -> std::borrow::Cow<'_, Field> {
+        let pop = problem.population(k);
+        if !pop.has_exits() {
+            return std::borrow::Cow::Borrowed(&self.m[k]);
+        }
+        std::borrow::Cow::Owned(self.masked_density(k, |i| !pop.is_exit(i)))
+    }
+
+    /// The mass of population k that has left, per exit node: m^k on its exit nodes, 0
+    /// elsewhere (None without exits). `density + absorbed = m^k` exactly.
+    pub fn absorbed(&self, problem: &Problem, k: usize) -> Option<Field> {
+        let pop = problem.population(k);
+        pop.has_exits()
+            .then(|| self.masked_density(k, |i| pop.is_exit(i)))
+    }
+
+    fn masked_density(&self, k: usize, keep: impl Fn(usize) -> bool) -> Field {
+        let mut out = self.m[k].clone();
+        for n in 0..out.levels() {
+            for (i, v) in out.level_mut(n).iter_mut().enumerate() {
+                if !keep(i) {
+                    *v = 0.0;
+                }
+            }
+        }
+        out
+    }
+
+    /// Per level, the mass of population k still inside and the cumulative mass that has left
+    /// through the exits; they add up to the population's mass at every level.
+    pub fn inside_and_exited(&self, problem: &Problem, k: usize) -> (Vec<f64>, Vec<f64>) {
+        let (pop, m) = (problem.population(k), &self.m[k]);
+        (0..m.levels())
+            .map(|n| pop.inside_and_exited(problem.grid(), m.level(n)))
+            .unzip()
+    }
+
     /// True when every value of u and m is finite.
     pub fn is_finite(&self) -> bool {
         self.u.iter().chain(&self.m).all(Field::is_finite)

@@ -118,39 +118,6 @@ impl Solution {
             .collect()
     }
 
-    /// The density of population k where its agents are: m^k with its exit nodes, which hold
-    /// the mass that has left through them, set to 0 (m^k itself when there is no exit). This
-    /// is the density the files and pictures show.
-    pub fn density<'s>(&'s self, problem: &Problem, k: usize) -> std::borrow::Cow<'s, Field> {
-        let pop = problem.population(k);
-        let m = &self.iterate.m[k];
-        if !pop.has_exits() {
-            return std::borrow::Cow::Borrowed(m);
-        }
-        let mut inside = m.clone();
-        for n in 0..inside.levels() {
-            inside
-                .level_mut(n)
-                .iter_mut()
-                .zip(pop.exits())
-                .for_each(|(v, e)| {
-                    if *e {
-                        *v = 0.0
-                    }
-                });
-        }
-        std::borrow::Cow::Owned(inside)
-    }
-
-    /// Per level, the mass of population k still inside and the cumulative mass that has left
-    /// through the exits; they add up to the population's mass at every level.
-    pub fn inside_and_exited(&self, problem: &Problem, k: usize) -> (Vec<f64>, Vec<f64>) {
-        let (pop, m) = (problem.population(k), &self.iterate.m[k]);
-        (0..m.levels())
-            .map(|n| pop.inside_and_exited(problem.grid(), m.level(n)))
-            .unzip()
-    }
-
     /// The smallest value of m^k over all levels and nodes (NaN if any value is NaN). Negative
     /// only for an iterate that is not a solution (an unconverged Newton iterate): the FP step
     /// of the scheme keeps m ≥ 0.

@@ -65,6 +65,7 @@ impl Run {
             solution: &self.saved.solution,
             controls: Some(&self.controls),
             live: None,
+            exits: None,
         }
     }
 

@@ -129,8 +129,11 @@ impl<'a> Run<'a> {
 pub struct SavedPopulation {
     /// Population name.
     pub name: String,
-    /// Its mass: Σ m h^d on every level (1 in version-1 files).
+    /// Its mass: Σ m h^d on every level (1 in version-1 files), the mass that has left
+    /// included.
     pub mass: f64,
+    /// Its exit nodes, when the problem has exits.
+    pub exit: Option<Vec<bool>>,
     /// Its state space: false at removed nodes (obstacles, outside its region); `None` in
     /// version-1 files, where every node belongs to every population.
     pub live: Option<Vec<bool>>,

@@ -238,6 +238,15 @@ fn layout(o: &Opened<'_>) -> Result<Layout> {
             // The state space and the mass of the population (since the regions landed).
             c.f64(&pg, "mass")?;
             c.dataset(&pg, "live", Kind::U8, &shape[1..])?;
+            if pg.link_exists("exit") {
+                c.dataset(&pg, "exit", Kind::U8, &shape[1..])?;
+                c.dataset(&pg, "exit_cost", Kind::F64, &shape[1..])?;
+                c.dataset(&pg, "absorbed", Kind::F64, &shape)?;
+                c.dataset(&pg, "exited", Kind::F64, &shape[..1])?;
+                for f in ["exit_cost", "absorbed", "exited"] {
+                    arrays.push((name.clone(), f));
+                }
+            }
             for drift in DRIFTS.iter().take(grid.dim()) {
                 if pg.link_exists(drift) {
                     c.dataset(&pg, drift, Kind::F64, &shape[1..])?;
@@ -505,6 +514,16 @@ fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
             } else {
                 None
             },
+            exit: if pg.link_exists("exit") {
+                Some(
+                    data::<u8>(c, &pg, "exit")?
+                        .iter()
+                        .map(|&v| v != 0)
+                        .collect(),
+                )
+            } else {
+                None
+            },
             sigma: c.f64(&pg, "sigma")?,
             hamiltonian: c.string(&pg, "hamiltonian")?,
             hamiltonian_kind: c.string(&pg, "hamiltonian_kind")?,
@@ -579,7 +598,18 @@ pub(super) fn read_saved(path: &Path) -> Result<Saved> {
     let (mut u, mut m) = (Vec::new(), Vec::new());
     for name in &l.names {
         let pg = o.c.group(&pops, name)?;
-        m.push(Field::from_vec(nodes, data::<f64>(&o.c, &pg, "m")?));
+        let mut density = data::<f64>(&o.c, &pg, "m")?;
+        // The iterate's m holds the absorbed mass on exit nodes (where the file's m is 0).
+        if pg.link_exists("exit") {
+            let exit = data::<u8>(&o.c, &pg, "exit")?;
+            let absorbed = data::<f64>(&o.c, &pg, "absorbed")?;
+            for (i, (v, a)) in density.iter_mut().zip(&absorbed).enumerate() {
+                if exit[i % nodes] != 0 {
+                    *v = *a;
+                }
+            }
+        }
+        m.push(Field::from_vec(nodes, density));
         u.push(Field::from_vec(nodes, data::<f64>(&o.c, &pg, "u")?));
     }
     let termination = match header.state {

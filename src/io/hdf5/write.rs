@@ -528,10 +528,18 @@ fn populations(
             "density m^k(t_n, x) of {name}, normalised so that sum(m) h^d = mass on every level"
         );
         let u_desc = format!("value function u^k(t_n, x) of {name}");
+        let m_desc = if p.has_exits() {
+            format!(
+                "{m_desc} minus the mass that has left; 0 on exit nodes (the mass that has left \
+                 is in `exited`)"
+            )
+        } else {
+            m_desc
+        };
         field(
             w,
             "m",
-            run.iterate.m[k].as_slice(),
+            run.iterate.density(problem, k).as_slice(),
             Meta {
                 long_name: &format!("density of {name}"),
                 units: "1",
@@ -580,6 +588,56 @@ fn populations(
                               the obstacles), 0 at removed nodes, where u = m = 0",
             },
         )?;
+        if p.has_exits() {
+            let exit: Vec<u8> = p.exits().iter().map(|&e| u8::from(e)).collect();
+            let d = w.array(&pg, "exit", lshape, &exit, Storage::Whole)?;
+            scales::attach(w.path, &d, &dims[1..])?;
+            w.meta(
+                &d,
+                &Meta {
+                    long_name: &format!("exits of {name}"),
+                    units: "1",
+                    description: "1 at the exit nodes of the population's state space, where \
+                                  u = exit_cost and the density is absorbed",
+                },
+            )?;
+            let d = w.array(&pg, "exit_cost", lshape, p.exit_cost(), Storage::Whole)?;
+            scales::attach(w.path, &d, &dims[1..])?;
+            w.meta(
+                &d,
+                &Meta {
+                    long_name: &format!("exit cost of {name}"),
+                    units: "1",
+                    description: "psi^k(x): the value of u on exit nodes (meaningful there only)",
+                },
+            )?;
+            if let Some(absorbed) = run.iterate.absorbed(problem, k) {
+                field(
+                    w,
+                    "absorbed",
+                    absorbed.as_slice(),
+                    Meta {
+                        long_name: &format!("mass of {name} that has left, per exit node"),
+                        units: "1",
+                        description: "cumulative mass density that has left through each exit \
+                                      node by t_n (0 off the exits); m + absorbed is the density \
+                                      of the absorbed chain, sum(m + absorbed) h^d = mass",
+                    },
+                )?;
+            }
+            let (_, exited) = run.iterate.inside_and_exited(problem, k);
+            let d = w.array(&pg, "exited", &shape[..1], &exited, Storage::Whole)?;
+            scales::attach(w.path, &d, &dims[..1])?;
+            w.meta(
+                &d,
+                &Meta {
+                    long_name: &format!("mass of {name} that has left"),
+                    units: "1",
+                    description: "cumulative mass that has left through the exits by t_n; \
+                                  sum(m) h^d + exited = mass on every level",
+                },
+            )?;
+        }
         if let Some(b) = p.drift() {
             let dim = grid.dim();
             for (a, axis) in AXES.iter().enumerate().take(dim) {
