@@ -175,3 +175,9 @@ fn jacobian_matches_finite_differences_2d_exits() {
     use common::models::exits::room_2d;
     check_against_finite_differences_with(&room_2d(7, 5, 3, mixed()), 4);
 }
+
+#[test]
+fn jacobian_matches_finite_differences_with_discount_and_exits() {
+    use common::models::exits::corridor_1d_discounted;
+    check_against_finite_differences_with(&corridor_1d_discounted(14, 4, mixed()), 4);
+}

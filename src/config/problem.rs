@@ -43,6 +43,10 @@ fn is_one(v: &f64) -> bool {
     *v == 1.0
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
 fn is_zero_field(f: &FieldSpec) -> bool {
     *f == FieldSpec::Constant(0.0)
 }
@@ -89,6 +93,9 @@ pub struct PopulationSpec {
     /// The region the population lives on (default: the whole grid), minus the obstacles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<RegionSpec>,
+    /// Discount rate ρ ≥ 0 of the HJB (default 0): the cost of time t is weighted by e^{−ρt}.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub discount: f64,
     /// The exit cost ψ paid on leaving through an exit (default 0).
     #[serde(default = "FieldSpec::zero", skip_serializing_if = "is_zero_field")]
     pub exit_cost: FieldSpec,
@@ -344,7 +351,8 @@ impl Spec {
                     p.exit_cost
                         .sample(&grid, &format!("{field}.exit_cost"), pars)?,
                 )
-                .mass(p.mass),
+                .mass(p.mass)
+                .discount(p.discount),
             );
         }
         for (j, o) in self.obstacles.iter().enumerate() {

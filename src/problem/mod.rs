@@ -234,6 +234,7 @@ impl<'a> ProblemBuilder<'a> {
                 exit_cost,
                 active,
                 has_exits,
+                discount: p.discount,
             });
         }
         let problem = Problem {
@@ -349,6 +350,15 @@ impl Problem {
                 return Err(Error::invalid(
                     format!("{field}.sigma"),
                     format!("{}: the diffusion must be a finite number ≥ 0", p.sigma),
+                ));
+            }
+            if !(p.discount.is_finite() && p.discount >= 0.0) {
+                return Err(Error::invalid(
+                    format!("{field}.discount"),
+                    format!(
+                        "{}: the discount rate must be a finite number ≥ 0",
+                        p.discount
+                    ),
                 ));
             }
             p.hamiltonian

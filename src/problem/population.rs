@@ -36,6 +36,8 @@ pub struct Population {
     /// Live and not an exit: the nodes where an agent is in play.
     pub(super) active: Vec<bool>,
     pub(super) has_exits: bool,
+    /// Discount rate ρ_k ≥ 0 of the HJB (ρu added to it).
+    pub(super) discount: f64,
 }
 
 impl Population {
@@ -66,6 +68,7 @@ impl Population {
             region: None,
             drift: None,
             exit_cost: Source::Constant(0.0),
+            discount: 0.0,
         }
     }
 
@@ -124,6 +127,12 @@ impl Population {
     /// Whether some node of the grid is removed from S^k.
     pub fn is_masked(&self) -> bool {
         self.masked
+    }
+
+    /// The discount rate ρ_k ≥ 0: the agent minimises E[∫ e^{-ρt} (L + F) dt + e^{-ρT} g], and
+    /// the HJB gains the term ρu (the step matrix becomes (1/Δt + ρ)I − Q).
+    pub fn discount(&self) -> f64 {
+        self.discount
     }
 
     /// The exit nodes of S^k (the problem's exits on live nodes): absorbing states of the
@@ -230,6 +239,7 @@ pub struct PopulationBuilder<'a> {
     pub(super) region: Option<Region>,
     pub(super) drift: Option<DriftSource<'a>>,
     pub(super) exit_cost: Source<'a>,
+    pub(super) discount: f64,
 }
 
 /// A vector field as a function of the coordinates: `f(x, b)` writes one value per axis.
@@ -289,6 +299,12 @@ impl<'a> PopulationBuilder<'a> {
     /// A drift as d values per node, node-major (b_a(x_i) at `i·d + a`).
     pub fn drift_values(mut self, v: Vec<f64>) -> Self {
         self.drift = Some(DriftSource::Values(v));
+        self
+    }
+
+    /// The discount rate ρ ≥ 0 (default 0): the HJB gains ρu.
+    pub fn discount(mut self, rho: f64) -> Self {
+        self.discount = rho;
         self
     }
 

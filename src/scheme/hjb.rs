@@ -1,8 +1,9 @@
 //! The implicit HJB step of population k and the backward sweep (docs/math.md §3.3):
 //!
-//!   (u^n - u^{n+1})/Δt - ν_k Δ_h u^n + Ĥ^k(x, m^{n+1}, D⁻u^n, D⁺u^n) = F^k(m^{n+1}),
+//!   (u^n - u^{n+1})/Δt + ρ_k u^n - ν_k Δ_h u^n + Ĥ^k(x, m^{n+1}, D⁻u^n, D⁺u^n) = F^k(m^{n+1}),
 //!   u^{Nt} = g^k,
 //!
+//! (ρ_k ≥ 0 the discount rate, 0 unless set; the Jacobian below gains ρ_k I).
 //! with F^k = f^k(x, m^{n+1}) + V^k the running cost ([`super::running_costs`]). Through the
 //! generator (see [`super::generator::evaluate_level`]) the step residual reads
 //! R(u) = (u - u^{n+1})/Δt - Q(u)u - ℓ(u) - F, ℓ the running cost of the chain's jumps, and its
@@ -58,6 +59,8 @@ pub struct HjbStep<'a> {
     pub densities: &'a [&'a [f64]],
     /// F^k(m^{n+1}) at every node.
     pub cost: &'a [f64],
+    /// The discount rate ρ_k (ρu^n joins the step residual).
+    pub discount: f64,
 }
 
 /// The level-sized buffer of a step residual R.
@@ -99,6 +102,7 @@ impl<'a> HjbStep<'a> {
             u_next,
             densities,
             cost,
+            discount: problem.population(k).discount(),
         }
     }
 
@@ -114,9 +118,10 @@ impl<'a> HjbStep<'a> {
             gen,
         );
         let inv_dt = 1.0 / self.dt;
+        let rho = self.discount;
         let mut max = 0.0f64;
         for (i, r) in buf.res.iter_mut().enumerate() {
-            *r += (u[i] - self.u_next[i]) * inv_dt - self.cost[i];
+            *r += (u[i] - self.u_next[i]) * inv_dt + rho * u[i] - self.cost[i];
             max = nan_max(max, r.abs());
         }
         max
@@ -180,7 +185,7 @@ impl<'a> HjbStep<'a> {
             if it == settings.max_iterations {
                 break;
             }
-            ws.solver.factor(self.grid, gen, 1.0 / dt)?;
+            ws.solver.factor(self.grid, gen, 1.0 / dt + self.discount)?;
             // The residual is re-evaluated exactly above, so the correction only needs a linear
             // residual well below the stopping threshold (‖·‖∞ ≤ ‖·‖₂), not round-off.
             ws.solver.solve_to(&mut ws.step.res, 0.1 * target / dt)?;

@@ -7,7 +7,7 @@
 //! HJB step:
 //!
 //! ```text
-//! ∂F_H(k,n)/∂u(k,n)   = I - ΔtQ_n                ∂F_H(k,n)/∂u(k,n+1) = -I
+//! ∂F_H(k,n)/∂u(k,n)   = (1 + Δtρ_k)I - ΔtQ_n     ∂F_H(k,n)/∂u(k,n+1) = -I
 //! ∂F_H(k,n)/∂m(j,n)   = Δt diag(∂Ĥ^k/∂m^j - s ∂f^k/∂m^j)          (coupling, node-local)
 //! ∂F_F(k,n)/∂m(k,n)   = I - ΔtQ_nᵀ               ∂F_F(k,n)/∂m(k,n-1) = -I
 //! ∂F_F(k,n)/∂u(k,n)   = -Δt ∂(Q_nᵀ m^{n+1})/∂u^n                   (transport)
@@ -109,6 +109,8 @@ pub struct Linearization {
     pub layout: Layout,
     /// Δt.
     pub dt: f64,
+    /// The discount rate ρ_k of each population (∂F_H(k,n)/∂u(k,n) gains Δtρ_k I).
+    pub discounts: Vec<f64>,
     dim: usize,
     /// Q_n of population k at `k·Nt + n`.
     pub gens: Vec<Generator>,
@@ -134,6 +136,7 @@ impl Linearization {
         Linearization {
             layout,
             dt: problem.time().dt(),
+            discounts: problem.populations().iter().map(|p| p.discount()).collect(),
             dim: problem.grid().dim(),
             gens: vec![Generator::zeros(problem.grid()); kk * nt],
             spaces: problem
@@ -272,6 +275,10 @@ impl Linearization {
         let nn = l.nodes;
         let xu = &x[l.u(k, n)..l.u(k, n) + nn];
         self.apply_step(grid, k, n, xu, y);
+        let rho_dt = self.discounts[k] * self.dt;
+        if rho_dt != 0.0 {
+            y.iter_mut().zip(xu).for_each(|(a, b)| *a += rho_dt * b);
+        }
         if n + 1 < l.steps {
             let next = &x[l.u(k, n + 1)..l.u(k, n + 1) + nn];
             y.iter_mut().zip(next).for_each(|(a, b)| *a -= b);
@@ -322,8 +329,12 @@ impl Linearization {
                 let gen = self.generator(k, n);
                 let (ru, rm) = (l.u(k, n), l.m(k, n));
                 for i in 0..l.nodes {
-                    // HJB row: (I - ΔtQ) u^n - u^{n+1} + coupling.
-                    f(ru + i, ru + i, 1.0 + dt * gen.out_rate(i));
+                    // HJB row: ((1 + Δtρ)I - ΔtQ) u^n - u^{n+1} + coupling.
+                    f(
+                        ru + i,
+                        ru + i,
+                        1.0 + dt * (self.discounts[k] + gen.out_rate(i)),
+                    );
                     for (s, &j) in grid.neighbours(i).iter().enumerate() {
                         if j != NONE {
                             f(ru + i, ru + j, -dt * gen.rate(i, s));

@@ -203,7 +203,13 @@ impl StepInverse for Multigrid {
 
 #[derive(Debug)]
 enum Inverses {
-    Exact(Vec<Vec<StepSolver>>),
+    /// Factorisations of I - ΔtQ_n per population and step (the FP blocks, and the HJB blocks
+    /// too when no population discounts), and, when one does, of (1 + Δtρ_k)I - ΔtQ_n for the
+    /// HJB blocks: the Schur form needs both blocks inverted exactly.
+    Exact {
+        fp: Vec<Vec<StepSolver>>,
+        hjb: Option<Vec<Vec<StepSolver>>>,
+    },
     /// The hierarchies per population and step, and one matrix buffer per population: the
     /// adapter from the generators to the coefficients I - ΔtQ_n multigrid takes.
     Multigrid {
@@ -245,15 +251,20 @@ impl Krylov {
                 matrix: vec![FivePoint::zeros(lat); kk],
             }
         } else {
-            Inverses::Exact(
+            let factors = || {
                 (0..kk)
                     .map(|_| {
                         (0..nt)
                             .map(|_| StepSolver::with_choice(grid, step_solver))
                             .collect()
                     })
-                    .collect::<Result<Vec<_>>>()?,
-            )
+                    .collect::<Result<Vec<_>>>()
+            };
+            let discounted = problem.populations().iter().any(|p| p.discount() > 0.0);
+            Inverses::Exact {
+                fp: factors()?,
+                hjb: if discounted { Some(factors()?) } else { None },
+            }
         };
         let layout = Layout::new(problem);
         let len = if multigrid {
@@ -278,12 +289,22 @@ impl Krylov {
     pub fn refresh(&mut self, grid: &Grid, lin: &Linearization) -> Result<()> {
         let dt = lin.dt;
         match &mut self.inverses {
-            Inverses::Exact(steps) => steps.par_iter_mut().enumerate().try_for_each(|(k, sk)| {
-                sk.iter_mut().enumerate().try_for_each(|(n, s)| {
-                    s.factor(grid, lin.generator(k, n), 1.0 / dt)
-                        .map_err(|e| e.at_level(k, n))
-                })
-            }),
+            Inverses::Exact { fp, hjb } => {
+                let factor = |steps: &mut Vec<Vec<StepSolver>>, discounted: bool| {
+                    steps.par_iter_mut().enumerate().try_for_each(|(k, sk)| {
+                        let shift = if discounted { lin.discounts[k] } else { 0.0 };
+                        sk.iter_mut().enumerate().try_for_each(|(n, s)| {
+                            s.factor(grid, lin.generator(k, n), 1.0 / dt + shift)
+                                .map_err(|e| e.at_level(k, n))
+                        })
+                    })
+                };
+                factor(fp, false)?;
+                match hjb {
+                    Some(h) => factor(h, true),
+                    None => Ok(()),
+                }
+            }
             Inverses::Multigrid { steps, matrix } => {
                 steps
                     .par_iter_mut()
@@ -320,10 +341,11 @@ impl Krylov {
         };
         let (gmres, work) = (&mut self.gmres, &mut self.work);
         match &mut self.inverses {
-            Inverses::Exact(steps) => System {
+            Inverses::Exact { fp, hjb } => System {
                 grid,
                 lin,
-                steps,
+                steps: fp,
+                hjb: hjb.as_deref_mut(),
                 weights,
                 gmres,
                 work,
@@ -334,6 +356,7 @@ impl Krylov {
                 grid,
                 lin,
                 steps,
+                hjb: None,
                 weights,
                 gmres,
                 work,
@@ -351,6 +374,9 @@ struct System<'a, S> {
     grid: &'a Grid,
     lin: &'a Linearization,
     steps: &'a mut [Vec<S>],
+    /// The inverses of the HJB blocks when they differ from the FP ones (discounting with exact
+    /// step solves); otherwise `steps` serves both.
+    hjb: Option<&'a mut [Vec<S>]>,
     weights: Option<&'a [f64]>,
     gmres: &'a mut Gmres,
     work: &'a mut [Vec<f64>; 3],
@@ -366,12 +392,13 @@ impl<S: StepInverse> System<'_, S> {
     /// is exactly the residual of the FP rows of J d = -F (the HJB rows hold exactly).
     fn solve_schur(self, f: &[f64], d: &mut [f64]) -> Result<GmresInfo> {
         let (grid, lin, steps, weights) = (self.grid, self.lin, self.steps, self.weights);
+        let mut hjb = self.hjb;
         let half = lin.layout.half();
         let (fu, fm) = f.split_at(half);
         let (du, dm) = d.split_at_mut(half);
         let [rhs, w1, w2] = self.work;
         // rhs = -F_F + C A⁻¹ F_H.
-        sweep_backward(lin, steps, fu, w1)?;
+        sweep_backward(lin, hjb.as_deref_mut().unwrap_or(&mut *steps), fu, w1)?;
         rhs.iter_mut().zip(fm).for_each(|(a, b)| *a = -b);
         transport_product(grid, lin, w1, rhs);
         dm.fill(0.0);
@@ -394,7 +421,7 @@ impl<S: StepInverse> System<'_, S> {
             }
             w2.fill(0.0);
             coupling_product(lin, w1, w2);
-            sweep_backward(lin, steps, w2, w1)?;
+            sweep_backward(lin, hjb.as_deref_mut().unwrap_or(&mut *steps), w2, w1)?;
             w2.fill(0.0);
             transport_product(grid, lin, w1, w2);
             match weights {
@@ -420,7 +447,7 @@ impl<S: StepInverse> System<'_, S> {
         dm.copy_from_slice(w1);
         w2.copy_from_slice(fu);
         coupling_product(lin, dm, w2);
-        sweep_backward(lin, steps, w2, du)?;
+        sweep_backward(lin, hjb.as_deref_mut().unwrap_or(&mut *steps), w2, du)?;
         du.iter_mut().for_each(|v| *v = -*v);
         Ok(info)
     }
@@ -430,6 +457,10 @@ impl<S: StepInverse> System<'_, S> {
     /// z_u ≈ A⁻¹(r_u - B z_m).
     fn solve_full(self, f: &[f64], d: &mut [f64]) -> Result<GmresInfo> {
         let (grid, lin, steps, weights) = (self.grid, self.lin, self.steps, self.weights);
+        // Multigrid hierarchies are built for I - ΔtQ_n only; with a discount the HJB blocks
+        // differ by Δtρ_k I, which the V-cycle preconditioner ignores (GMRES runs on the exact
+        // Jacobian product, so only the iteration count can feel it).
+        let mut hjb = self.hjb;
         let half = lin.layout.half();
         let [rhs, t1, t2] = self.work;
         rhs.iter_mut().zip(f).for_each(|(r, f)| *r = -f);
@@ -473,7 +504,7 @@ impl<S: StepInverse> System<'_, S> {
             zm.iter_mut().for_each(|v| *v = -*v);
             coupling_product(lin, zm, tu);
             zm.iter_mut().for_each(|v| *v = -*v);
-            sweep_backward(lin, steps, tu, zu)?;
+            sweep_backward(lin, hjb.as_deref_mut().unwrap_or(&mut *steps), tu, zu)?;
             if let Some(w) = weights {
                 zm.iter_mut().zip(w).for_each(|(z, w)| *z /= w);
             }

@@ -503,6 +503,7 @@ fn populations(
         w.attr_f64(&pg, "sigma", p.sigma())?;
         w.attr_f64(&pg, "nu", p.nu())?;
         w.attr_f64(&pg, "mass", p.mass())?;
+        w.attr_f64(&pg, "discount", p.discount())?;
         w.attr_str(&pg, "hamiltonian", &p.hamiltonian().describe())?;
         w.attr_str(&pg, "hamiltonian_kind", p.hamiltonian().name())?;
         for (param, value) in p.hamiltonian().parameters() {

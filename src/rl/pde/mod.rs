@@ -242,6 +242,14 @@ impl<'a> PdeGame<'a> {
                  need an absorbing state for the agents that have left",
             ));
         }
+        if let Some(k) = (0..k_n).find(|&k| problem.population(k).discount() != 0.0) {
+            // The game's returns are undiscounted sums of rewards.
+            return Err(Error::invalid(
+                format!("population[{k}].discount"),
+                "the discrete game of a discounted problem is not built yet: its returns are \
+                 undiscounted",
+            ));
+        }
         for (k, p) in problem.populations().iter().enumerate() {
             // The game's distributions are probability vectors (μ = m h^d sums to 1).
             if p.mass() != 1.0 {

@@ -47,6 +47,15 @@ pub fn hopf_cole_exit(
 /// 0 and 0.3); "b" may also leave through an interior door region around x = 0.3 (at exit cost
 /// 0.5), which "a" cannot reach: its region stops before it.
 pub fn corridor_1d(nx: usize, nt: usize, c: Box<dyn Coupling>) -> Problem {
+    corridor(nx, nt, c, [0.0, 0.0])
+}
+
+/// [`corridor_1d`] with discount rates ρ = (0.8, 2.0).
+pub fn corridor_1d_discounted(nx: usize, nt: usize, c: Box<dyn Coupling>) -> Problem {
+    corridor(nx, nt, c, [0.8, 2.0])
+}
+
+fn corridor(nx: usize, nt: usize, c: Box<dyn Coupling>, rho: [f64; 2]) -> Problem {
     let grid = Grid::new_1d(0.0, 1.0, nx, Boundary::Reflecting).unwrap();
     let a = Population::builder("a", 0.4, Quadratic::new(1.0))
         .initial(|x| {
@@ -57,12 +66,14 @@ pub fn corridor_1d(nx: usize, nt: usize, c: Box<dyn Coupling>) -> Problem {
             }
         })
         .potential(|_| 0.5)
+        .discount(rho[0])
         .region(Shape::rect(&[0.4], &[1.0]));
     let b = Population::builder("b", 0.3, Quadratic::new(1.5))
         .initial(|x| (-(x[0] - 0.5).powi(2) / 0.05).exp() + 0.02)
         .potential(|x| 0.3 + 0.2 * x[0])
         .terminal(|x| (x[0] - 0.4).powi(2))
-        .exit_cost(|x| if x[0] > 0.5 { 0.3 } else { 0.5 });
+        .exit_cost(|x| if x[0] > 0.5 { 0.3 } else { 0.5 })
+        .discount(rho[1]);
     Problem::builder(grid, TimeGrid::new(0.6, nt).unwrap())
         .population(a)
         .population(b)
