@@ -3,7 +3,8 @@
 //!
 //! On top of exmex's arithmetic and functions the language has comparisons `<`, `<=`, `>`,
 //! `>=`, `==`, `!=` (value 1 when true, 0 when false; they bind looser than `+` and `-`, so
-//! `x + 1 < y` compares sums), a selection `if(c, a, b)` (a where c ≠ 0, otherwise b; only the
+//! `x + 1 < y` compares sums), the logical `&&` and `||` (looser still, `&&` before `||`; a
+//! non-zero operand is true), a selection `if(c, a, b)` (a where c ≠ 0, otherwise b; only the
 //! selected branch is evaluated, so `if(x > 0, log(x), 0)` is finite everywhere) and named
 //! parameters (`[parameters] door = 0.4`, then `x < door`), replaced by their values before
 //! exmex sees the text.
@@ -53,6 +54,20 @@ impl MakeOperators<f64> for Ops {
         ops.push(cmp("!=", |a, b| truth(a != b)));
         ops.push(cmp("<", |a, b| truth(a < b)));
         ops.push(cmp(">", |a, b| truth(a > b)));
+        // Logical and / or of truth values (≠ 0 is true), looser than the comparisons and
+        // `&&` tighter than `||`, as in C, Rust and Python.
+        let logic = |repr: &'a str, prio: i64, apply: fn(f64, f64) -> f64| {
+            Operator::make_bin(
+                repr,
+                BinOp {
+                    apply,
+                    prio,
+                    is_commutative: true,
+                },
+            )
+        };
+        ops.push(logic("&&", -2, |a, b| truth(a != 0.0 && b != 0.0)));
+        ops.push(logic("||", -3, |a, b| truth(a != 0.0 || b != 0.0)));
         ops
     }
 }
@@ -376,7 +391,10 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
                 }
             }
             out.push(Token::Ident(&text[start..i]));
-        } else if matches!(text.get(i..i + 2), Some("<=" | ">=" | "==" | "!=")) {
+        } else if matches!(
+            text.get(i..i + 2),
+            Some("<=" | ">=" | "==" | "!=" | "&&" | "||")
+        ) {
             out.push(Token::Op(&text[i..i + 2]));
             i += 2;
         } else {
@@ -565,6 +583,14 @@ mod tests {
             ("-x < 0", 1.0),
             ("2 * (x < 0.5) + 1", 3.0),
             ("(x > 0.1) * (x < 0.3)", 1.0),
+            ("x > 0.1 && x < 0.3", 1.0),
+            ("x > 0.1 && x > 0.3", 0.0),
+            ("x < 0.1 || x > 0.2", 1.0),
+            ("x < 0.1 || x > 0.3", 0.0),
+            // && binds tighter than ||: 1 || (0 && 0) = 1, not (1 || 0) && 0 = 0.
+            ("x > 0.1 || x > 1 && x > 2", 1.0),
+            ("x + 1 > 1 && 2 * x < 1", 1.0),
+            ("if(x > 0 && x < 1, 5, -5)", 5.0),
         ];
         for (text, want) in cases {
             assert_eq!(eval_at(text, &[("x", 0.25)], &none), *want, "{text}");
