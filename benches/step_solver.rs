@@ -30,7 +30,7 @@ fn setup(n: usize) -> (Grid, Generator, Vec<f64>, Vec<f64>) {
     let m = vec![1.0; grid.len()];
     let mut ham = vec![0.0; grid.len()];
     let mut gen = Generator::zeros(&grid);
-    evaluate_level(&grid, pop, &u, &[&m], &mut ham, &mut gen);
+    evaluate_level(&grid, pop, 0, &u, &[&m], &mut ham, &mut gen);
     // A Newton right-hand side (mixed signs) and an FP one (a density over Δt, ≥ 0).
     let b_hjb = grid.sample(|p| (9.0 * p[0]).sin() * (1.0 + p[1]));
     let b_fp = grid.sample(|p| {

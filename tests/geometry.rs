@@ -220,7 +220,7 @@ fn masked_generator_is_a_generator_on_the_live_nodes() {
             let m: Vec<&[f64]> = it.m.iter().map(|f| f.level(1)).collect();
             let mut gen = Generator::zeros(g);
             let mut op = vec![0.0; n];
-            generator::evaluate_level(g, pop, it.u[k].level(0), &m, &mut op, &mut gen);
+            generator::evaluate_level(g, pop, 0, it.u[k].level(0), &m, &mut op, &mut gen);
             for (i, op_i) in op.iter().enumerate() {
                 for (s, &j) in g.neighbours(i).iter().enumerate() {
                     let cut = !pop.is_live(i) || (j != NONE && !pop.is_live(j));

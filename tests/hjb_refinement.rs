@@ -45,7 +45,7 @@ fn the_floor_is_what_a_fine_step_needs() {
         .collect();
     let densities: Vec<&[f64]> = m0.iter().map(|v| v.as_slice()).collect();
     let mut cost = vec![0.0; grid.len()];
-    scheme::running_cost(&problem, k, 1.0, &densities, &mut cost);
+    scheme::running_cost(&problem, k, nt - 1, 1.0, &densities, &mut cost);
     let g = problem.population(k).terminal().to_vec();
     let step = HjbStep::new(&problem, k, nt - 1, &g, &densities, &cost);
     let settings = HjbSettings::default();

@@ -109,7 +109,15 @@ fn generator_for(problem: &Problem, seed: u64) -> (Generator, Vec<f64>) {
     let m_all: Vec<&[f64]> = m.iter().map(|v| v.as_slice()).collect();
     let mut gen = Generator::zeros(grid);
     let mut ham = vec![0.0; grid.len()];
-    generator::evaluate_level(grid, problem.population(1), &u, &m_all, &mut ham, &mut gen);
+    generator::evaluate_level(
+        grid,
+        problem.population(1),
+        0,
+        &u,
+        &m_all,
+        &mut ham,
+        &mut gen,
+    );
     (gen, u)
 }
 
@@ -215,6 +223,7 @@ fn newton_jacobian_is_the_derivative_of_the_hjb_residual() {
             u_next: &u_next,
             densities: &m_all,
             cost: &source,
+            discount: 0.0,
         };
         let mut buf = StepBuffers::new(grid);
         let mut gen = Generator::zeros(grid);
@@ -320,6 +329,7 @@ fn fp_sweep_solves_the_adjoint_of_the_final_hjb_linearisation() {
             generator::evaluate_level(
                 problem.grid(),
                 problem.population(k),
+                step,
                 u.level(step),
                 &m_next,
                 &mut op,
@@ -434,6 +444,7 @@ fn hjb_residual_through_the_generator_equals_the_direct_formula() {
                 u_next: &u_next,
                 densities: &m_all,
                 cost: &source,
+                discount: 0.0,
             };
             let mut buf = StepBuffers::new(grid);
             let norm = step.residual(&u, &mut buf, &mut Generator::zeros(grid));

@@ -424,3 +424,42 @@ max_iterations = 3
     assert_eq!(drift, vec![0.25; 16]);
     assert!(!f.link_exists("populations/a/drift_x"));
 }
+
+#[test]
+fn roundtrip_with_a_potential_and_a_drift_in_time() {
+    // V(t, x) and b(t, x) are stored at every level (potential_t, drift_x_t) next to their
+    // level 0 (potential, drift_x), and the file reads back bit for bit.
+    let text = r#"
+title = "A potential and a drift that change in time"
+
+[grid]
+x = { min = -2.0, max = 2.0, n = 24 }
+
+[time]
+horizon = 0.5
+steps = 6
+
+[[population]]
+name = "a"
+sigma = 0.3
+hamiltonian = { kind = "quadratic", cost = 1.0 }
+initial = { profile = "gaussian", mean = 0.0, std = 0.3 }
+potential = "x^2 + if(t < 0.25, 1, 0)"
+drift = ["0.5 - t"]
+"#;
+    let cfg = Config::from_toml_str(text).unwrap();
+    check_roundtrip(&cfg);
+    let (_, _, dir) = roundtrip(&cfg);
+    let (problem, _) = cfg.build().unwrap();
+    let pop = problem.population(0);
+    let file = hdf5::File::open(dir.path().join("run.h5")).unwrap();
+    let g = file.group("populations/a").unwrap();
+    let v = g.dataset("potential_t").unwrap();
+    assert_eq!(v.shape(), vec![7, 24]);
+    let v: Vec<f64> = v.read_raw().unwrap();
+    assert_eq!(v, pop.potential_levels().unwrap());
+    let b: Vec<f64> = g.dataset("drift_x_t").unwrap().read_raw().unwrap();
+    assert_eq!(b, pop.drift_levels().unwrap());
+    let b0: Vec<f64> = g.dataset("drift_x").unwrap().read_raw().unwrap();
+    assert_eq!(b0, b[..24]);
+}

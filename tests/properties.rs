@@ -120,7 +120,7 @@ proptest! {
         let m: Vec<f64> = (0..grid.len()).map(|_| rnd()).collect();
         let mut gen = Generator::zeros(&grid);
         let mut ham = vec![0.0; grid.len()];
-        generator::evaluate_level(&grid, pop, &u, &[&m], &mut ham, &mut gen);
+        generator::evaluate_level(&grid, pop, 0, &u, &[&m], &mut ham, &mut gen);
         let mut row_sum = vec![0.0; grid.len()];
         for (i, j, q) in gen.triplets(&grid) {
             if i != j {

@@ -100,13 +100,33 @@ impl FieldSpec {
         FieldSpec::Constant(0.0)
     }
 
+    /// For a field that may depend on time (V^k, b^k): when it is an expression in t, its values
+    /// at every time `times[n]` and node, level-major (None when it does not use t: then
+    /// [`FieldSpec::sample`] gives it).
+    pub fn sample_in_time(
+        &self,
+        grid: &Grid,
+        times: &[f64],
+        field: &str,
+        parameters: &Parameters,
+    ) -> Result<Option<Vec<f64>>> {
+        let FieldSpec::Expression(text) = self else {
+            return Ok(None);
+        };
+        let expr = crate::expr::Expression::parse_with(text, field, parameters)?;
+        if !expr.var_names().iter().any(|v| v == "t") {
+            return Ok(None);
+        }
+        sample_expression(grid, text, field, parameters, Some(times)).map(Some)
+    }
+
     /// Samples the field on every node of `grid`, with the named `parameters` available to
     /// expressions; `field` names it in errors.
     pub fn sample(&self, grid: &Grid, field: &str, parameters: &Parameters) -> Result<Vec<f64>> {
         let d = grid.dim();
         let values = match self {
             FieldSpec::Constant(c) => vec![*c; grid.len()],
-            FieldSpec::Expression(text) => sample_expression(grid, text, field, parameters)?,
+            FieldSpec::Expression(text) => sample_expression(grid, text, field, parameters, None)?,
             FieldSpec::Profile(p) => match p {
                 Profile::Gaussian {
                     mean,
@@ -170,16 +190,23 @@ impl FieldSpec {
     }
 }
 
+/// The values of an expression at every node of `grid` — and, with `times`, at every time
+/// t_n too (level-major: all nodes of t_0, then of t_1, …), `t` then being a variable.
 fn sample_expression(
     grid: &Grid,
     text: &str,
     field: &str,
     parameters: &Parameters,
+    times: Option<&[f64]>,
 ) -> Result<Vec<f64>> {
     let expr = crate::expr::Expression::parse_with(text, field, parameters)?;
     let d = grid.dim();
-    let allowed = &["x", "y"][..d];
-    // exmex orders variables alphabetically; map each to its axis.
+    let allowed: Vec<&str> = ["x", "y"][..d]
+        .iter()
+        .copied()
+        .chain(times.map(|_| "t"))
+        .collect();
+    // exmex orders variables alphabetically; map each to its coordinate (d = time).
     let mut axes = Vec::new();
     for name in expr.var_names() {
         match allowed.iter().position(|a| a == name) {
@@ -194,6 +221,7 @@ fn sample_expression(
                             _ => "{ profile = \"quadratic\", center = 0.0, weight = 1.0 }",
                         }
                     ),
+                    "t" => "; t may appear in the potential and the drift only".to_string(),
                     _ => String::new(),
                 };
                 return Err(Error::invalid(
@@ -207,19 +235,33 @@ fn sample_expression(
         }
     }
     let mut vars = vec![0.0; axes.len()];
-    let mut out = Vec::with_capacity(grid.len());
-    for i in 0..grid.len() {
-        let p = grid.point(i);
-        for (v, &a) in vars.iter_mut().zip(&axes) {
-            *v = p[a];
+    let levels = times.unwrap_or(&[0.0]);
+    let mut out = Vec::with_capacity(grid.len() * levels.len());
+    for &t in levels {
+        for i in 0..grid.len() {
+            let p = grid.point(i);
+            for (v, &a) in vars.iter_mut().zip(&axes) {
+                *v = if a == d { t } else { p[a] };
+            }
+            let value = expr.eval(&vars).map_err(|e| {
+                Error::invalid(
+                    field,
+                    format!("cannot evaluate {text:?} at {:?}: {e}", &p[..d]),
+                )
+            })?;
+            if !value.is_finite() {
+                let at = if times.is_some() {
+                    format!(" (t = {t})")
+                } else {
+                    String::new()
+                };
+                return Err(Error::invalid(
+                    field,
+                    format!("the field is {value} at {:?}{at}", &p[..d]),
+                ));
+            }
+            out.push(value);
         }
-        let value = expr.eval(&vars).map_err(|e| {
-            Error::invalid(
-                field,
-                format!("cannot evaluate {text:?} at {:?}: {e}", &p[..d]),
-            )
-        })?;
-        out.push(value);
     }
     Ok(out)
 }
@@ -282,7 +324,7 @@ impl RegionSpec {
         Ok(match self {
             RegionSpec::Shape(s) => crate::problem::Region::Shape(s.clone()),
             RegionSpec::Expression(text) => crate::problem::Region::Nodes(
-                sample_expression(grid, text, field, parameters)?
+                sample_expression(grid, text, field, parameters, None)?
                     .iter()
                     .map(|v| *v != 0.0)
                     .collect(),

@@ -330,22 +330,30 @@ impl Spec {
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
             let mut pop = Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build());
+            let times = time.levels();
             if let Some(b) = &p.drift {
-                pop = pop.drift_values(sample_drift(b, &grid, &field, pars)?);
+                pop = match sample_drift_in_time(b, &grid, &times, &field, pars)? {
+                    Some(levels) => pop.drift_levels_values(levels),
+                    None => pop.drift_values(sample_drift(b, &grid, &field, pars)?),
+                };
             }
+            let potential_field = format!("{field}.potential");
+            pop = match p
+                .potential
+                .sample_in_time(&grid, &times, &potential_field, pars)?
+            {
+                Some(levels) => pop.potential_levels_values(levels),
+                None => pop.potential_values(p.potential.sample(&grid, &potential_field, pars)?),
+            };
             if let Some(r) = &p.region {
                 pop = pop.region(r.build(&grid, &format!("{field}.region"), pars)?);
             }
             builder = builder.population(
-                pop.potential_values(p.potential.sample(
+                pop.terminal_values(p.terminal.sample(
                     &grid,
-                    &format!("{field}.potential"),
+                    &format!("{field}.terminal"),
                     pars,
                 )?)
-                .terminal_values(
-                    p.terminal
-                        .sample(&grid, &format!("{field}.terminal"), pars)?,
-                )
                 .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?)
                 .exit_cost_values(
                     p.exit_cost
@@ -374,6 +382,40 @@ impl Spec {
         self.time.steps = steps;
         self
     }
+}
+
+/// When some component of the drift uses t: b(t_n, x_i) at every level, level-major, d values
+/// per node (a component without t repeats its values at every level).
+fn sample_drift_in_time(
+    b: &[FieldSpec],
+    grid: &Grid,
+    times: &[f64],
+    field: &str,
+    pars: &crate::expr::Parameters,
+) -> Result<Option<Vec<f64>>> {
+    let d = grid.dim();
+    let mut per_axis = Vec::with_capacity(b.len());
+    for (a, spec) in b.iter().enumerate() {
+        per_axis.push(spec.sample_in_time(grid, times, &format!("{field}.drift[{a}]"), pars)?);
+    }
+    if b.len() != d || per_axis.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let nodes = grid.len();
+    let mut out = vec![0.0; times.len() * nodes * d];
+    for (a, levels) in per_axis.into_iter().enumerate() {
+        let levels = match levels {
+            Some(v) => v,
+            None => {
+                let v = b[a].sample(grid, &format!("{field}.drift[{a}]"), pars)?;
+                v.repeat(times.len())
+            }
+        };
+        for (j, v) in levels.into_iter().enumerate() {
+            out[j * d + a] = v;
+        }
+    }
+    Ok(Some(out))
 }
 
 /// The drift fields of one population (one per axis) as d values per node, node-major.

@@ -137,15 +137,18 @@ mod tests {
     fn sides_doors_and_regions_select_the_right_nodes() {
         let grid = Grid::new_2d(
             Axis::new(0.0, 4.0, 4, Boundary::Reflecting),
-            Axis::new(0.0, 2.0, 2, Boundary::Reflecting),
+            Axis::new(0.0, 3.0, 3, Boundary::Reflecting),
         )
         .unwrap();
         let m = Exit::side(Side::XMax).mask(&grid, "e").unwrap();
-        let on: Vec<usize> = (0..8).filter(|&i| m[i]).collect();
-        assert_eq!(on, vec![3, 7]);
+        let on: Vec<usize> = (0..12).filter(|&i| m[i]).collect();
+        assert_eq!(on, vec![3, 7, 11]);
         let m = Exit::door(Side::YMin, 1.0, 2.0).mask(&grid, "e").unwrap();
-        let on: Vec<usize> = (0..8).filter(|&i| m[i]).collect();
+        let on: Vec<usize> = (0..12).filter(|&i| m[i]).collect();
         assert_eq!(on, vec![1]);
+        let m = Exit::door(Side::YMax, 1.0, 3.0).mask(&grid, "e").unwrap();
+        let on: Vec<usize> = (0..12).filter(|&i| m[i]).collect();
+        assert_eq!(on, vec![9, 10]);
         let m = Exit::Region(Shape::disc(&[2.5, 1.5], 0.1).into())
             .mask(&grid, "e")
             .unwrap();

@@ -211,12 +211,40 @@ impl<'a> ProblemBuilder<'a> {
                 potential[i] = 0.0;
                 terminal[i] = exit_cost[i];
             }
-            let active = live.iter().zip(&exit).map(|(l, e)| *l && !e).collect();
+            let active: Vec<bool> = live.iter().zip(&exit).map(|(l, e)| *l && !e).collect();
             let has_exits = exit.contains(&true);
             let masked = live.contains(&false);
-            let drift = match p.drift {
-                Some(src) => Some(check_drift(&grid, src.sample(&grid), &field)?),
+            let times = self.time.levels();
+            let potential_levels = match p.potential_levels {
+                Some(src) => {
+                    let mut v = src.sample(&grid, &times, 1);
+                    check_levels(&grid, &v, times.len(), 1, &format!("{field}.potential"))?;
+                    // Like V itself: no running cost where no agent is in play.
+                    for level in v.chunks_mut(grid.len()) {
+                        level.iter_mut().zip(&active).for_each(|(x, a)| {
+                            if !a {
+                                *x = 0.0
+                            }
+                        });
+                    }
+                    potential.copy_from_slice(&v[..grid.len()]);
+                    Some(v)
+                }
                 None => None,
+            };
+            let drift_levels = match p.drift_levels {
+                Some(src) => {
+                    let d = grid.dim();
+                    let v = src.sample(&grid, &times, d);
+                    check_levels(&grid, &v, times.len(), d, &format!("{field}.drift"))?;
+                    Some(v)
+                }
+                None => None,
+            };
+            let drift = match (&drift_levels, p.drift) {
+                (Some(v), _) => Some(v[..grid.len() * grid.dim()].to_vec()),
+                (None, Some(src)) => Some(check_drift(&grid, src.sample(&grid), &field)?),
+                (None, None) => None,
             };
             populations.push(Population {
                 name: p.name,
@@ -235,6 +263,8 @@ impl<'a> ProblemBuilder<'a> {
                 active,
                 has_exits,
                 discount: p.discount,
+                potential_levels,
+                drift_levels,
             });
         }
         let problem = Problem {
@@ -388,6 +418,33 @@ impl Problem {
         }
         s
     }
+}
+
+/// Checks a field given at every time level: `levels` × nodes × `per_node` finite values.
+fn check_levels(grid: &Grid, v: &[f64], levels: usize, per_node: usize, field: &str) -> Result<()> {
+    let want = levels * grid.len() * per_node;
+    if v.len() != want {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{} values given over time: {levels} levels × {} nodes × {per_node} are needed",
+                v.len(),
+                grid.len()
+            ),
+        ));
+    }
+    if let Some(j) = v.iter().position(|x| !x.is_finite()) {
+        let (n, i) = (j / (grid.len() * per_node), (j / per_node) % grid.len());
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{} at {}, time level {n}: must be finite",
+                v[j],
+                at(grid, i)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_drift(grid: &Grid, b: Vec<f64>, field: &str) -> Result<Vec<f64>> {

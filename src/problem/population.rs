@@ -38,6 +38,10 @@ pub struct Population {
     pub(super) has_exits: bool,
     /// Discount rate ρ_k ≥ 0 of the HJB (ρu added to it).
     pub(super) discount: f64,
+    /// V^k(t_n, x_i) at every time level, level-major, when V depends on time.
+    pub(super) potential_levels: Option<Vec<f64>>,
+    /// b^k(t_n, x_i), level-major then node-major (d values per node), when b depends on time.
+    pub(super) drift_levels: Option<Vec<f64>>,
 }
 
 impl Population {
@@ -69,6 +73,8 @@ impl Population {
             drift: None,
             exit_cost: Source::Constant(0.0),
             discount: 0.0,
+            potential_levels: None,
+            drift_levels: None,
         }
     }
 
@@ -92,9 +98,43 @@ impl Population {
         self.hamiltonian.as_ref()
     }
 
-    /// Running potential V^k(x_i), added to the coupling cost f^k.
+    /// Running potential V^k(x_i), added to the coupling cost f^k (at t = 0 when it depends
+    /// on time: see [`Population::potential_at`]).
     pub fn potential(&self) -> &[f64] {
         &self.potential
+    }
+
+    /// V^k(t_n, x_i) of time level n, the potential of HJB step n (implicit in time, like the
+    /// step's u^n).
+    pub fn potential_at(&self, n: usize) -> &[f64] {
+        let nodes = self.potential.len();
+        match &self.potential_levels {
+            Some(v) => &v[n * nodes..(n + 1) * nodes],
+            None => &self.potential,
+        }
+    }
+
+    /// Whether V^k or b^k depends on time.
+    pub fn is_time_dependent(&self) -> bool {
+        self.potential_levels.is_some() || self.drift_levels.is_some()
+    }
+
+    /// V^k at every time level (level-major), when it depends on time.
+    pub fn potential_levels(&self) -> Option<&[f64]> {
+        self.potential_levels.as_deref()
+    }
+
+    /// b^k at every time level (level-major, then d values per node), when it depends on time.
+    pub fn drift_levels(&self) -> Option<&[f64]> {
+        self.drift_levels.as_deref()
+    }
+
+    /// The drift b^k(t_n, ·) of time level n (d values per node), if the population has one.
+    pub fn drift_at(&self, n: usize) -> Option<&[f64]> {
+        match (&self.drift_levels, &self.drift) {
+            (Some(v), Some(b)) => Some(&v[n * b.len()..(n + 1) * b.len()]),
+            (_, b) => b.as_deref(),
+        }
     }
 
     /// Terminal cost g^k(x_i).
@@ -240,6 +280,48 @@ pub struct PopulationBuilder<'a> {
     pub(super) drift: Option<DriftSource<'a>>,
     pub(super) exit_cost: Source<'a>,
     pub(super) discount: f64,
+    pub(super) potential_levels: Option<TimeSource<'a>>,
+    pub(super) drift_levels: Option<TimeSource<'a>>,
+}
+
+/// `f(t, x, v)` writes the values of a field of (t, x) at one node.
+type TimeFn<'a> = Box<dyn Fn(f64, &[f64], &mut [f64]) + 'a>;
+
+/// A field of (t, x): a function, or values at every time level and node (level-major; for a
+/// drift d values per node).
+pub(super) enum TimeSource<'a> {
+    Function(TimeFn<'a>),
+    Values(Vec<f64>),
+}
+
+impl std::fmt::Debug for TimeSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeSource::Function(_) => f.write_str("Function(..)"),
+            TimeSource::Values(v) => write!(f, "Values({} entries)", v.len()),
+        }
+    }
+}
+
+impl TimeSource<'_> {
+    /// The values at the times `times` on `grid`, `per_node` values per node.
+    pub(super) fn sample(self, grid: &Grid, times: &[f64], per_node: usize) -> Vec<f64> {
+        match self {
+            TimeSource::Values(v) => v,
+            TimeSource::Function(f) => {
+                let d = grid.dim();
+                let mut out = vec![0.0; times.len() * grid.len() * per_node];
+                for (n, &t) in times.iter().enumerate() {
+                    let level =
+                        &mut out[n * grid.len() * per_node..(n + 1) * grid.len() * per_node];
+                    for (i, v) in level.chunks_mut(per_node).enumerate() {
+                        f(t, &grid.point(i)[..d], v);
+                    }
+                }
+                out
+            }
+        }
+    }
 }
 
 /// A vector field as a function of the coordinates: `f(x, b)` writes one value per axis.
@@ -299,6 +381,33 @@ impl<'a> PopulationBuilder<'a> {
     /// A drift as d values per node, node-major (b_a(x_i) at `i·d + a`).
     pub fn drift_values(mut self, v: Vec<f64>) -> Self {
         self.drift = Some(DriftSource::Values(v));
+        self
+    }
+
+    /// A time-dependent potential V(t, x) (replaces [`PopulationBuilder::potential`]).
+    pub fn potential_t(mut self, f: impl Fn(f64, &[f64]) -> f64 + 'a) -> Self {
+        self.potential_levels = Some(TimeSource::Function(Box::new(move |t, x, v| {
+            v[0] = f(t, x)
+        })));
+        self
+    }
+
+    /// V(t_n, x_i) at every level n = 0..=Nt and node i, level-major.
+    pub fn potential_levels_values(mut self, v: Vec<f64>) -> Self {
+        self.potential_levels = Some(TimeSource::Values(v));
+        self
+    }
+
+    /// A time-dependent drift: `f(t, x, b)` writes b_a(t, x) for each axis a (replaces
+    /// [`PopulationBuilder::drift`]).
+    pub fn drift_t(mut self, f: impl Fn(f64, &[f64], &mut [f64]) + 'a) -> Self {
+        self.drift_levels = Some(TimeSource::Function(Box::new(f)));
+        self
+    }
+
+    /// b(t_n, x_i) at every level n = 0..=Nt, level-major, d values per node.
+    pub fn drift_levels_values(mut self, v: Vec<f64>) -> Self {
+        self.drift_levels = Some(TimeSource::Values(v));
         self
     }
 

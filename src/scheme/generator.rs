@@ -151,10 +151,12 @@ pub(crate) fn slopes(nb: &[usize], u: &[f64], i: usize, inv_h: &[f64], v: &mut [
 /// where ℓ_i = Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a) - Ĥ is the running cost of the chain's jumps (the
 /// discrete Legendre transform at the optimal rates): since (Q(u)u)_i = ν Δ_h u_i -
 /// Σ_a (d⁻_a p⁻_a + d⁺_a p⁺_a), diffusion and drift enter the scheme only through the rates of
-/// Q. `m_all[j]` is population j's density at the level the Hamiltonian sees (m^{n+1} for u^n).
+/// Q. `m_all[j]` is population j's density at the level the Hamiltonian sees (m^{n+1} for u^n);
+/// `level` = n is the time level of u (a time-dependent drift is taken at t_n).
 pub fn evaluate_level(
     grid: &Grid,
     pop: &Population,
+    level: usize,
     u: &[f64],
     m_all: &[&[f64]],
     op: &mut [f64],
@@ -172,7 +174,7 @@ pub fn evaluate_level(
     // The population's own neighbour table: links to removed nodes are cut, so the slopes
     // across a mask boundary vanish and no rate leads out of S^k (a no-flux wall).
     let space = pop.space();
-    let drift = pop.drift();
+    let drift = pop.drift_at(level);
     for i in 0..grid.len() {
         if !pop.is_active(i) {
             // A removed node is a trivial row: no rate, operator 0, so u stays 0 there; so is
@@ -288,6 +290,6 @@ pub(crate) fn quadratic_generator(grid: &Grid, sigma: f64, u: &[f64]) -> Generat
     let m = vec![1.0; grid.len()];
     let mut op = vec![0.0; grid.len()];
     let mut gen = Generator::zeros(grid);
-    evaluate_level(grid, problem.population(0), u, &[&m], &mut op, &mut gen);
+    evaluate_level(grid, problem.population(0), 0, u, &[&m], &mut op, &mut gen);
     gen
 }

@@ -112,6 +112,7 @@ impl<'a> HjbStep<'a> {
         generator::evaluate_level(
             self.grid,
             self.population,
+            self.n,
             u,
             self.densities,
             &mut buf.res,

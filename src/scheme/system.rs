@@ -119,13 +119,21 @@ impl Iterate {
     }
 }
 
-/// F^k_i = s f^k(x_i, m(x_i)) + V^k(x_i) for the densities `m_all` of one level (s = 0 skips
-/// the coupling, which may be undefined at the cold start, e.g. log 0).
-pub fn running_cost(problem: &Problem, k: usize, s: f64, m_all: &[&[f64]], out: &mut [f64]) {
+/// F^k_i = s f^k(x_i, m(x_i)) + V^k(t_n, x_i) of HJB step n, for the densities `m_all` of
+/// its level (m^{n+1}; s = 0 skips the coupling, which may be undefined at the cold start,
+/// e.g. log 0).
+pub fn running_cost(
+    problem: &Problem,
+    k: usize,
+    n: usize,
+    s: f64,
+    m_all: &[&[f64]],
+    out: &mut [f64],
+) {
     let grid = problem.grid();
     let d = grid.dim();
     let pop = problem.population(k);
-    let pot = pop.potential();
+    let pot = pop.potential_at(n);
     let coupling = problem.coupling();
     let mut mloc = vec![0.0; m_all.len()];
     for (i, o) in out.iter_mut().enumerate() {
@@ -146,7 +154,14 @@ pub fn running_cost(problem: &Problem, k: usize, s: f64, m_all: &[&[f64]], out: 
 /// `out` holds F^k(m^{n+1}) (n < Nt).
 pub fn running_costs(problem: &Problem, k: usize, m: &[Field], out: &mut Field) {
     for n in 0..problem.time().nt {
-        running_cost(problem, k, 1.0, &densities_at(m, n + 1), out.level_mut(n));
+        running_cost(
+            problem,
+            k,
+            n,
+            1.0,
+            &densities_at(m, n + 1),
+            out.level_mut(n),
+        );
     }
 }
 
@@ -325,7 +340,7 @@ impl PopulationEval<'_> {
             let cost: &[f64] = match self.costs {
                 Costs::Given(c) => c[k].level(n),
                 Costs::Scaled(s) => {
-                    running_cost(problem, k, s, &densities, &mut sc.cost);
+                    running_cost(problem, k, n, s, &densities, &mut sc.cost);
                     &sc.cost
                 }
             };

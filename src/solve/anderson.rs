@@ -251,6 +251,7 @@ impl Method for Anderson {
                     generator::evaluate_level(
                         problem.grid(),
                         problem.population(k),
+                        n,
                         b.u.level(n),
                         &m_next,
                         &mut b.scratch,

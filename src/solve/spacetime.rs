@@ -447,7 +447,7 @@ impl<S: StepInverse> System<'_, S> {
         dm.copy_from_slice(w1);
         w2.copy_from_slice(fu);
         coupling_product(lin, dm, w2);
-        sweep_backward(lin, hjb.as_deref_mut().unwrap_or(&mut *steps), w2, du)?;
+        sweep_backward(lin, hjb.unwrap_or(&mut *steps), w2, du)?;
         du.iter_mut().for_each(|v| *v = -*v);
         Ok(info)
     }

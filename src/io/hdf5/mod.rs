@@ -139,6 +139,8 @@ pub struct SavedPopulation {
     pub live: Option<Vec<bool>>,
     /// Volatility σ (ν = σ²/2).
     pub sigma: f64,
+    /// Discount rate ρ_k (0 in files written before discounting existed).
+    pub discount: f64,
     /// Human-readable Hamiltonian, e.g. `quadratic(cost=1)`.
     pub hamiltonian: String,
     /// Hamiltonian kind, e.g. `quadratic`.

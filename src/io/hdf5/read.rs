@@ -253,6 +253,13 @@ fn layout(o: &Opened<'_>) -> Result<Layout> {
                     arrays.push((name.clone(), drift));
                 }
             }
+            // Written when V^k or b^k depends on time.
+            for f in ["potential_t", "drift_x_t", "drift_y_t"] {
+                if pg.link_exists(f) {
+                    c.dataset(&pg, f, Kind::F64, &shape)?;
+                    arrays.push((name.clone(), f));
+                }
+            }
             c.dataset(&pg, "t", Kind::F64, &[levels])?;
             arrays.push((name.clone(), "t"));
             for (a, axis) in grid.axes().iter().enumerate() {
@@ -525,6 +532,16 @@ fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
                 None
             },
             sigma: c.f64(&pg, "sigma")?,
+            discount: if pg
+                .attr_names()
+                .unwrap_or_default()
+                .iter()
+                .any(|a| a == "discount")
+            {
+                c.f64(&pg, "discount")?
+            } else {
+                0.0
+            },
             hamiltonian: c.string(&pg, "hamiltonian")?,
             hamiltonian_kind: c.string(&pg, "hamiltonian_kind")?,
             parameters,

@@ -639,6 +639,38 @@ fn populations(
                 },
             )?;
         }
+        if let Some(v) = p.potential_levels() {
+            field(
+                w,
+                "potential_t",
+                v,
+                Meta {
+                    long_name: &format!("running potential of {name} over time"),
+                    units: "1",
+                    description: "V^k(t_n, x), the potential of HJB step n; `potential` is its \
+                                  level 0",
+                },
+            )?;
+        }
+        if let Some(b) = p.drift_levels() {
+            let dim = grid.dim();
+            for (a, axis) in AXES.iter().enumerate().take(dim) {
+                let component: Vec<f64> = b.iter().skip(a).step_by(dim).copied().collect();
+                field(
+                    w,
+                    &format!("drift_{axis}_t"),
+                    &component,
+                    Meta {
+                        long_name: &format!("drift of {name} along {axis} over time"),
+                        units: "1",
+                        description: &format!(
+                            "b(t_n, x) of the dynamics dX = (alpha + b) dt + sigma dW; \
+                             drift_{axis} is its level 0"
+                        ),
+                    },
+                )?;
+            }
+        }
         if let Some(b) = p.drift() {
             let dim = grid.dim();
             for (a, axis) in AXES.iter().enumerate().take(dim) {

@@ -242,6 +242,14 @@ impl<'a> PdeGame<'a> {
                  need an absorbing state for the agents that have left",
             ));
         }
+        if let Some(k) = (0..k_n).find(|&k| problem.population(k).is_time_dependent()) {
+            // The game's kernels and rewards are built from the time-independent data.
+            return Err(Error::invalid(
+                format!("population[{k}].potential"),
+                "the discrete game of a problem whose potential or drift depends on time is \
+                 not built yet",
+            ));
+        }
         if let Some(k) = (0..k_n).find(|&k| problem.population(k).discount() != 0.0) {
             // The game's returns are undiscounted sums of rewards.
             return Err(Error::invalid(
