@@ -95,8 +95,11 @@ pub struct Solution {
     /// What ended it, when the termination alone does not say (e.g. where a non-finite value
     /// appeared).
     pub detail: Option<String>,
-    /// Name of the method that produced it.
+    /// Name of the method that produced it (the one in use at the end).
     pub method: String,
+    /// What the methods reported besides the history, one line each, `iteration N: …` (e.g.
+    /// a switch of method and its reason; [`Method::take_event`]).
+    pub events: Vec<String>,
 }
 
 impl Solution {
@@ -340,6 +343,13 @@ pub trait Method {
     /// method's last step (combinators call it), so that state tied to the old iterate is
     /// dropped.
     fn iterate_changed(&mut self) {}
+
+    /// What happened in the last step that the history's numbers do not say (e.g. a
+    /// combinator switching methods, and why), taken once: the driver records it in
+    /// [`Solution::events`].
+    fn take_event(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// A run to continue: the iterate and the history of the steps already taken.
@@ -368,12 +378,16 @@ pub fn run(
     let clock = Instant::now();
     let t0 = history.last().map_or(0.0, |s| s.seconds);
     let mut detail = None;
+    let mut events = Vec::new();
     let termination = loop {
         let iteration = history.len();
         if iteration >= stopping.max_iterations {
             break Termination::MaxIterations;
         }
         let measure = method.step(problem, &mut iterate, iteration)?;
+        while let Some(event) = method.take_event() {
+            events.push(format!("iteration {}: {event}", iteration + 1));
+        }
         if let Some(termination) = measure.outcome.termination() {
             detail = measure.outcome.describe(problem);
             break termination;
@@ -409,6 +423,7 @@ pub fn run(
         termination,
         detail,
         method: method.name().to_string(),
+        events,
     };
     observer.finish(&solution);
     Ok(solution)
