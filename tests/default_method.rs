@@ -258,3 +258,75 @@ fn case_b_converges_by_default() {
         );
     }
 }
+
+/// Iteration counts per method on fixed problems. A SNAPSHOT: the exact counts are written here
+/// so that a change in any method's convergence shows up as a diff to review (update the table
+/// with the printed one when the change is intended), not as a silent slowdown.
+#[test]
+fn iteration_counts_snapshot() {
+    let methods: [(&str, MethodKind); 5] = [
+        ("picard-0.5", MethodKind::Picard(Relaxation::Fixed(0.5))),
+        ("picard-adaptive", MethodKind::Picard(Relaxation::Adaptive)),
+        (
+            "anderson",
+            MethodKind::Anderson(mfg::solve::AndersonSettings::default()),
+        ),
+        (
+            "newton",
+            MethodKind::Newton(mfg::solve::NewtonSettings::default()),
+        ),
+        ("auto", SolverSettings::default().method),
+    ];
+    let problems: Vec<(&str, Problem)> = vec![
+        ("torus-1d", torus(0.5, 50, 25, false, "").build().unwrap().0),
+        ("case-b", case_b::problem(100, 25)),
+        (
+            "two-groups",
+            common::examples::coarse("two_groups_1d.toml", 50, None, 16, None)
+                .build()
+                .unwrap()
+                .0,
+        ),
+    ];
+    let mut table = Vec::new();
+    for (pname, problem) in &problems {
+        for (mname, method) in &methods {
+            let settings = SolverSettings {
+                method: *method,
+                stopping: mfg::solve::Stopping {
+                    max_iterations: 300,
+                    ..Default::default()
+                },
+                ..SolverSettings::default()
+            };
+            let sol = mfg::solve(problem, &settings).unwrap();
+            let ok = if sol.termination == Termination::Converged {
+                sol.history.len().to_string()
+            } else {
+                format!("{} ({})", sol.history.len(), sol.termination.as_str())
+            };
+            table.push(format!("{pname} {mname} {ok}"));
+        }
+    }
+    println!("{}", table.join("\n"));
+    let want = SNAPSHOT.trim().lines().map(str::trim).collect::<Vec<_>>();
+    assert_eq!(table, want, "iteration counts changed:\n{}", table.join("\n"));
+}
+
+const SNAPSHOT: &str = "
+torus-1d picard-0.5 300 (max-iterations)
+torus-1d picard-adaptive 50
+torus-1d anderson 40
+torus-1d newton 9
+torus-1d auto 9
+case-b picard-0.5 37
+case-b picard-adaptive 11
+case-b anderson 9
+case-b newton 6
+case-b auto 6
+two-groups picard-0.5 53
+two-groups picard-adaptive 19
+two-groups anderson 12
+two-groups newton 7
+two-groups auto 7
+";

@@ -27,7 +27,7 @@ use crate::solve::newton::{DensityUpdate, Fallback, NewtonSolverKind};
 use crate::solve::spacetime::{Ordering, Preconditioner};
 use crate::solve::{
     AndersonSettings, AutoSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings,
-    Stopping,
+    Stopping, UChange,
 };
 use serde::de::{self, DeserializeSeed, MapAccess};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -46,6 +46,8 @@ pub struct SolverSpec {
     pub tol_m: f64,
     /// Tolerance of the residual of the discrete system.
     pub tol_residual: f64,
+    /// Which change of u `tol_u` bounds: `weighted` (by m, the default) or `max` (L∞).
+    pub u_change: UChange,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// `[solver.picard]`.
     pub picard: Option<PicardSpec>,
@@ -73,6 +75,7 @@ impl Default for SolverSpec {
             tol_u: s.tol_u,
             tol_m: s.tol_m,
             tol_residual: s.tol_residual,
+            u_change: s.u_change,
             picard: None,
             anderson: None,
             newton: None,
@@ -401,6 +404,7 @@ impl SolverSpec {
                 tol_u: self.tol_u,
                 tol_m: self.tol_m,
                 tol_residual: self.tol_residual,
+                u_change: self.u_change,
                 ..Stopping::default()
             },
             hjb: HjbSettings {
@@ -661,11 +665,31 @@ step_solver = "direct"
         };
         assert_eq!(s.build().unwrap().method, MethodKind::Anderson(want));
 
-        let s = toml("[solver.picard]\nrelaxation = 0.25\n").unwrap();
+        let s = toml("[solver]\nmethod = \"picard\"\n[solver.picard]\nrelaxation = 0.25\n").unwrap();
         assert_eq!(
             s.build().unwrap().method,
             MethodKind::Picard(Relaxation::Fixed(0.25))
         );
+        let s = toml("[solver]\nmethod = \"picard\"\n[solver.picard]\nrelaxation = \"adaptive\"\n")
+            .unwrap();
+        assert_eq!(
+            s.build().unwrap().method,
+            MethodKind::Picard(Relaxation::Adaptive)
+        );
+        let s = toml("[solver]\nmethod = \"picard\"\nu_change = \"max\"\n").unwrap();
+        let b = s.build().unwrap();
+        assert_eq!(b.method, MethodKind::Picard(Relaxation::Adaptive));
+        assert_eq!(b.stopping.u_change, crate::solve::UChange::Max);
+        // Auto (the default) uses the Picard and Newton tables.
+        let s = toml("[solver.picard]\nrelaxation = 1\n[solver.newton]\nwarm_start = 2\n").unwrap();
+        assert!(s.notes().is_empty(), "{:?}", s.notes());
+        match s.build().unwrap().method {
+            MethodKind::Auto(a) => {
+                assert_eq!(a.picard, Relaxation::Fixed(1.0));
+                assert_eq!(a.newton.warm_start, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
         let s = toml("[solver]\nmethod = \"fictitious-play\"\n").unwrap();
         assert_eq!(
             s.build().unwrap().method,
@@ -697,6 +721,13 @@ step_solver = "direct"
             .unwrap_err()
             .to_string();
         assert!(e.contains("lu"), "{e}");
+        // A relaxation is a number or "adaptive"; anything else names the key.
+        for bad in ["\"fast\"", "[0.5]", "true"] {
+            let e = toml(&format!("[solver.picard]\nrelaxation = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("relaxation"), "{bad}: {e}");
+        }
     }
 
     /// Every old flat key is refused with a message naming it and its new place, in TOML and

@@ -145,10 +145,11 @@ mod tests {
         assert_eq!(a.theta(), 0.5);
         update(&mut a, &y, &x, 1.0, 1.0);
         assert_eq!(a.theta(), 0.25);
-        // Converging geometrically: residual down, no oscillation.
+        // Converging geometrically: residual down, no oscillation (the first step after the
+        // failure is not judged).
         let mut r = 0.5;
         let mut m = 1.0;
-        for _ in 0..GROW_AFTER {
+        for _ in 0..=GROW_AFTER {
             let next = m * 0.5;
             update(&mut a, &field(m), &field(next), m - next, r);
             m = next;

@@ -300,6 +300,9 @@ pub struct StepMeasure {
     pub delta_u: f64,
     /// max_k max_n ‖Δm‖_{L1}.
     pub delta_m: f64,
+    /// max_k of the m-weighted change of u ([`super::stopping::weighted_u_change`]), which
+    /// the stopping rule uses by default.
+    pub delta_u_weighted: f64,
     /// Residual of the discrete system at the new iterate.
     pub residual: scheme::Residual,
     /// Inner iterations (HJB Newton iterations, Krylov iterations…).
@@ -407,7 +410,7 @@ pub fn run(
         if !stats.residual.is_finite() || !iterate.is_finite() {
             break Termination::NonFinite;
         }
-        if stopping.converged(&stats, measure.residual.floor) {
+        if stopping.converged(&stats, measure.residual.floor, measure.delta_u_weighted) {
             break Termination::Converged;
         }
         if stopping.diverged(&history) {

@@ -30,7 +30,7 @@ pub use driver::{
 };
 pub use newton::{Newton, NewtonSettings};
 pub use picard::{Picard, Relaxation};
-pub use stopping::Stopping;
+pub use stopping::{Stopping, UChange};
 
 /// The unknowns (u, m) of the discrete system, defined with it in [`crate::scheme`].
 pub use crate::scheme::Iterate;

@@ -102,7 +102,7 @@ impl Method for Picard {
             Ok(n) => n,
             Err(stopped) => return Ok(stopped),
         };
-        let (delta_u, delta_m) = self.responses.commit(problem, iterate);
+        let changes = self.responses.commit(problem, iterate);
         let residual = self.responses.residual(problem, iterate);
         if self.relaxation == Relaxation::Adaptive {
             // After the commit the buffers hold the old iterate.
@@ -112,7 +112,7 @@ impl Method for Picard {
                 &old,
                 &iterate.m,
                 problem.grid().cell_volume(),
-                delta_m,
+                changes.m,
                 residual.norm(),
                 residual.floor,
             );
@@ -120,8 +120,9 @@ impl Method for Picard {
         Ok(StepMeasure {
             theta,
             inner_iterations: newton,
-            delta_u,
-            delta_m,
+            delta_u: changes.u,
+            delta_m: changes.m,
+            delta_u_weighted: changes.u_weighted,
             residual,
             outcome: Outcome::Advanced,
         })
