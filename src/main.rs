@@ -661,6 +661,9 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
         solution.history.len(),
         solution.seconds()
     );
+    for e in &solution.events {
+        println!("{e}");
+    }
     if let Some(d) = &solution.detail {
         println!("{d}");
     }

@@ -49,6 +49,7 @@ terminal = {{ profile = "quadratic", center = -0.5, weight = 2.0 }}
 [coupling]
 log = [[0.1, 0.05], [0.05, 0.1]]
 [solver]
+method = "picard"
 max_iterations = {max_it}
 tol_u = {tol:e}
 tol_m = {tol:e}

@@ -110,7 +110,8 @@ fn added_later(name: &str) -> bool {
 /// need to interpret the data: their absence or another string does not make the data wrong.
 /// The configuration text is optional (problems built in code have none); a damaged one is
 /// refused when the problem is rebuilt from it. Hamiltonian parameters are a description of the
-/// stored configuration's Hamiltonian.
+/// stored configuration's Hamiltonian. The termination detail and the solver events are
+/// free text for people (what ended the run, which method took over and why).
 fn descriptive(name: &str) -> bool {
     name.starts_with("hamiltonian")
         || matches!(
@@ -127,6 +128,8 @@ fn descriptive(name: &str) -> bool {
                 | "created"
                 | "mfg_version"
                 | "title"
+                | "termination_detail"
+                | "solver_events"
                 | "config_path"
                 | "formula"
                 | "CLASS"

@@ -30,7 +30,10 @@ terminal = {{ profile = "quadratic", center = -0.5, weight = 2.0 }}
 [coupling]
 log = [[0.1, 0.05], [0.05, 0.1]]
 [solver]
+method = "picard"
 max_iterations = {max_iterations}
+[solver.picard]
+relaxation = 0.5
 {extra}
 "#
     );

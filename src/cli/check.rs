@@ -1,8 +1,10 @@
 //! What `mfg check` prints besides "valid": the discrete system a solve would set up (nodes,
-//! levels, unknowns 2 K (Nt + 1) N), the method, and the memory estimate of
+//! levels, unknowns 2 K (Nt + 1) N), the method (for `auto`: what it will run and why), and the
+//! memory estimate of
 //! [`mfg::solve::MemoryEstimate`] against the limit, so that a problem too large for the machine
 //! is seen before it is started.
 
+use mfg::solve::auto::Plan;
 use mfg::solve::budget::{available_memory, bytes};
 use mfg::solve::{MethodKind, Relaxation, Sizes};
 use mfg::{Problem, SolverSettings};
@@ -10,7 +12,9 @@ use mfg::{Problem, SolverSettings};
 /// The method as a user would name it in the configuration, with its main parameter.
 pub fn method_name(settings: &SolverSettings) -> String {
     match settings.method {
+        MethodKind::Auto(_) => "auto".into(),
         MethodKind::Picard(Relaxation::Fixed(t)) => format!("picard (relaxation θ = {t})"),
+        MethodKind::Picard(Relaxation::Adaptive) => "picard (adaptive relaxation)".into(),
         MethodKind::Picard(Relaxation::FictitiousPlay) => "fictitious-play (θ = 1/(n+1))".into(),
         MethodKind::Anderson(a) => format!("anderson (depth {})", a.depth),
         MethodKind::Newton(n) => format!("newton ({:?} linear solver)", n.linear_solver)
@@ -32,6 +36,10 @@ pub fn plan(problem: &Problem, settings: &SolverSettings) -> Result<Vec<String>,
             None => "available memory unknown".into(),
         },
     };
+    let method = match settings.method {
+        MethodKind::Auto(a) => Plan::of(&sizes, settings, &a)?.describe(),
+        _ => method_name(settings),
+    };
     Ok(vec![
         format!(
             "unknowns: {} = 2 × {} populations × {} levels × {nodes} nodes",
@@ -40,8 +48,7 @@ pub fn plan(problem: &Problem, settings: &SolverSettings) -> Result<Vec<String>,
             sizes.steps + 1
         ),
         format!(
-            "method: {}, at most {} iterations",
-            method_name(settings),
+            "method: {method}, at most {} iterations",
             settings.stopping.max_iterations
         ),
         format!(

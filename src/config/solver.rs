@@ -2,8 +2,11 @@
 //! and one table per method, so that every key has one meaning and serde itself rejects a key
 //! written in the wrong table:
 //!
-//! - `[solver.picard]`: θ of the damped Picard update m ← (1−θ) m + θ m_BR (fictitious play,
-//!   θ_n = 1/(n+1), has no parameter);
+//! - `method`: `auto` (the default: Newton or adaptive Picard from the problem's sizes, switching
+//!   to the other when it fails), `picard`, `fictitious-play`, `anderson` or `newton`;
+//! - `[solver.picard]`: θ of the damped Picard update m ← (1−θ) m + θ m_BR, a number in (0, 1]
+//!   or `"adaptive"` (the default: θ halved when the residual grows or m oscillates, grown back
+//!   after successful steps); fictitious play, θ_n = 1/(n+1), has no parameter;
 //! - `[solver.anderson]`: depth and mixing β of Anderson acceleration on u, θ of its density
 //!   update;
 //! - `[solver.newton]`: Newton's method on the whole space-time system: its linear solver and
@@ -23,7 +26,8 @@ use crate::scheme::{HjbSettings, StepSolverKind};
 use crate::solve::newton::{DensityUpdate, Fallback, NewtonSolverKind};
 use crate::solve::spacetime::{Ordering, Preconditioner};
 use crate::solve::{
-    AndersonSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings, Stopping,
+    AndersonSettings, AutoSettings, MethodKind, NewtonSettings, Relaxation, SolverSettings,
+    Stopping, UChange,
 };
 use serde::de::{self, DeserializeSeed, MapAccess};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -42,6 +46,8 @@ pub struct SolverSpec {
     pub tol_m: f64,
     /// Tolerance of the residual of the discrete system.
     pub tol_residual: f64,
+    /// Which change of u `tol_u` bounds: `weighted` (by m, the default) or `max` (L∞).
+    pub u_change: UChange,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// `[solver.picard]`.
     pub picard: Option<PicardSpec>,
@@ -69,6 +75,7 @@ impl Default for SolverSpec {
             tol_u: s.tol_u,
             tol_m: s.tol_m,
             tol_residual: s.tol_residual,
+            u_change: s.u_change,
             picard: None,
             anderson: None,
             newton: None,
@@ -84,6 +91,9 @@ impl Default for SolverSpec {
 #[serde(rename_all = "kebab-case")]
 pub enum MethodName {
     #[default]
+    /// Newton or adaptive Picard, chosen from the problem's sizes, switching to the other when
+    /// it fails.
+    Auto,
     /// Damped Picard (best response, relaxed densities).
     Picard,
     /// Fictitious play (θ_n = 1/(n+1)).
@@ -98,11 +108,19 @@ impl MethodName {
     /// Configuration spelling.
     pub fn as_str(self) -> &'static str {
         match self {
+            MethodName::Auto => "auto",
             MethodName::Picard => "picard",
             MethodName::FictitiousPlay => "fictitious-play",
             MethodName::Anderson => "anderson",
             MethodName::Newton => "newton",
         }
+    }
+
+    /// Whether a run with this method uses the table `[solver.<table>]`.
+    fn uses(self, table: MethodName) -> bool {
+        self == table
+            || (self == MethodName::Auto
+                && matches!(table, MethodName::Picard | MethodName::Newton))
     }
 }
 
@@ -117,16 +135,71 @@ impl std::str::FromStr for MethodName {
 }
 
 /// `[solver.picard]`: damped Picard.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PicardSpec {
-    /// θ ∈ (0, 1] of m ← (1−θ) m + θ m_BR (default 0.5).
-    pub relaxation: f64,
+    /// θ ∈ (0, 1] of m ← (1−θ) m + θ m_BR, or `"adaptive"` (the default).
+    pub relaxation: RelaxationSpec,
 }
 
-impl Default for PicardSpec {
-    fn default() -> Self {
-        PicardSpec { relaxation: 0.5 }
+/// `relaxation = 0.5` or `relaxation = "adaptive"`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum RelaxationSpec {
+    /// θ chosen from the residual's decrease ([`crate::solve::damping`]).
+    #[default]
+    Adaptive,
+    /// A fixed θ.
+    Fixed(f64),
+}
+
+impl RelaxationSpec {
+    /// The library's relaxation.
+    pub fn relaxation(self) -> Relaxation {
+        match self {
+            RelaxationSpec::Adaptive => Relaxation::Adaptive,
+            RelaxationSpec::Fixed(t) => Relaxation::Fixed(t),
+        }
+    }
+}
+
+impl Serialize for RelaxationSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match *self {
+            RelaxationSpec::Adaptive => s.serialize_str("adaptive"),
+            RelaxationSpec::Fixed(t) => s.serialize_f64(t),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RelaxationSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = RelaxationSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a relaxation θ in (0, 1] or \"adaptive\"")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Self::Value, E> {
+                Ok(RelaxationSpec::Fixed(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Self::Value, E> {
+                Ok(RelaxationSpec::Fixed(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Self::Value, E> {
+                Ok(RelaxationSpec::Fixed(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                if v == "adaptive" {
+                    Ok(RelaxationSpec::Adaptive)
+                } else {
+                    Err(E::custom(format!(
+                        "solver.picard.relaxation: {v:?} is neither a number θ in (0, 1] nor \
+                         \"adaptive\""
+                    )))
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -305,13 +378,14 @@ impl SolverSpec {
                 "must be at least 1",
             ));
         }
-        let picard = Relaxation::Fixed(self.picard.unwrap_or_default().relaxation);
+        let picard = self.picard.unwrap_or_default().relaxation.relaxation();
         picard.validate()?;
         let anderson = self.anderson.unwrap_or_default().settings();
         anderson.validate()?;
         let newton = self.newton.unwrap_or_default().settings();
         newton.validate()?;
         let method = match self.method {
+            MethodName::Auto => MethodKind::Auto(AutoSettings { newton, picard }),
             MethodName::Picard => MethodKind::Picard(picard),
             MethodName::FictitiousPlay => MethodKind::Picard(Relaxation::FictitiousPlay),
             MethodName::Anderson => MethodKind::Anderson(anderson),
@@ -330,6 +404,7 @@ impl SolverSpec {
                 tol_u: self.tol_u,
                 tol_m: self.tol_m,
                 tol_residual: self.tol_residual,
+                u_change: self.u_change,
                 ..Stopping::default()
             },
             hjb: HjbSettings {
@@ -348,7 +423,7 @@ impl SolverSpec {
             (MethodName::Newton, self.newton.is_some()),
         ]
         .into_iter()
-        .filter(|&(table, given)| given && table != self.method)
+        .filter(|&(table, given)| given && !self.method.uses(table))
         .map(|(table, _)| {
             let name = table.as_str();
             format!(
@@ -590,11 +665,32 @@ step_solver = "direct"
         };
         assert_eq!(s.build().unwrap().method, MethodKind::Anderson(want));
 
-        let s = toml("[solver.picard]\nrelaxation = 0.25\n").unwrap();
+        let s =
+            toml("[solver]\nmethod = \"picard\"\n[solver.picard]\nrelaxation = 0.25\n").unwrap();
         assert_eq!(
             s.build().unwrap().method,
             MethodKind::Picard(Relaxation::Fixed(0.25))
         );
+        let s = toml("[solver]\nmethod = \"picard\"\n[solver.picard]\nrelaxation = \"adaptive\"\n")
+            .unwrap();
+        assert_eq!(
+            s.build().unwrap().method,
+            MethodKind::Picard(Relaxation::Adaptive)
+        );
+        let s = toml("[solver]\nmethod = \"picard\"\nu_change = \"max\"\n").unwrap();
+        let b = s.build().unwrap();
+        assert_eq!(b.method, MethodKind::Picard(Relaxation::Adaptive));
+        assert_eq!(b.stopping.u_change, crate::solve::UChange::Max);
+        // Auto (the default) uses the Picard and Newton tables.
+        let s = toml("[solver.picard]\nrelaxation = 1\n[solver.newton]\nwarm_start = 2\n").unwrap();
+        assert!(s.notes().is_empty(), "{:?}", s.notes());
+        match s.build().unwrap().method {
+            MethodKind::Auto(a) => {
+                assert_eq!(a.picard, Relaxation::Fixed(1.0));
+                assert_eq!(a.newton.warm_start, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
         let s = toml("[solver]\nmethod = \"fictitious-play\"\n").unwrap();
         assert_eq!(
             s.build().unwrap().method,
@@ -626,6 +722,13 @@ step_solver = "direct"
             .unwrap_err()
             .to_string();
         assert!(e.contains("lu"), "{e}");
+        // A relaxation is a number or "adaptive"; anything else names the key.
+        for bad in ["\"fast\"", "[0.5]", "true"] {
+            let e = toml(&format!("[solver.picard]\nrelaxation = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("relaxation"), "{bad}: {e}");
+        }
     }
 
     /// Every old flat key is refused with a message naming it and its new place, in TOML and

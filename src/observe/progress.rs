@@ -302,6 +302,8 @@ initial = { profile = "gaussian", mean = 0.0, std = 0.3 }
 terminal = "x^2"
 [solver]
 method = "picard"
+[solver.picard]
+relaxation = 0.5
 "#,
         )
         .unwrap();

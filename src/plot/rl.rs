@@ -273,6 +273,7 @@ fn densities_2d(
         termination: crate::solve::Termination::Converged,
         detail: None,
         method: v.source.clone(),
+        events: Vec::new(),
     };
     let view = super::View {
         grid,

@@ -103,6 +103,19 @@ impl MemoryEstimate {
     /// The estimate of solving a problem of `sizes` with `settings`. A size whose products
     /// overflow 64 bits is [`Error::Invalid`] naming `field` (the grid or the time steps).
     pub fn of(sizes: &Sizes, settings: &SolverSettings) -> Result<Self> {
+        if let MethodKind::Auto(a) = settings.method {
+            // The estimate of the method auto starts with (it never needs both at once).
+            let plan = super::auto::Plan::of(sizes, settings, &a)?;
+            let first = match plan.first {
+                super::auto::Choice::Newton => MethodKind::Newton(a.newton),
+                super::auto::Choice::Picard => MethodKind::Picard(a.picard),
+            };
+            let first = SolverSettings {
+                method: first,
+                ..settings.clone()
+            };
+            return Self::of(sizes, &first);
+        }
         let field = sizes.field();
         let too_large = |what: &str| {
             Error::invalid(
@@ -133,6 +146,7 @@ impl MemoryEstimate {
             MethodKind::Picard(_) => 2,
             MethodKind::Anderson(a) => 2 + 2 * a.depth as u64,
             MethodKind::Newton(_) => 4,
+            MethodKind::Auto(_) => unreachable!("auto is estimated as the method it starts with"),
         };
         // u and m (2 each) per copy, the controls (d), and the residual/work fields (2).
         let field_count = 2 * (1 + copies) + dim + 2;
@@ -262,7 +276,11 @@ mod tests {
 
     #[test]
     fn picard_fields_dominate_and_count_every_copy() {
-        let e = MemoryEstimate::of(&sizes([100, 1], 1, 9), &SolverSettings::default()).unwrap();
+        let picard = SolverSettings {
+            method: MethodKind::Picard(crate::solve::Relaxation::Fixed(0.5)),
+            ..SolverSettings::default()
+        };
+        let e = MemoryEstimate::of(&sizes([100, 1], 1, 9), &picard).unwrap();
         // 2 populations × 10 levels × 100 nodes, 2 (1 + 2) + 1 + 2 fields of 8 bytes.
         assert_eq!(e.unknowns, 4000);
         assert_eq!(e.fields, 2000 * 9 * 8);
@@ -275,7 +293,11 @@ mod tests {
             method: MethodKind::Newton(NewtonSettings::default()),
             ..SolverSettings::default()
         };
-        let p = MemoryEstimate::of(&sizes([50, 50], 2, 20), &SolverSettings::default()).unwrap();
+        let picard = SolverSettings {
+            method: MethodKind::Picard(crate::solve::Relaxation::Adaptive),
+            ..SolverSettings::default()
+        };
+        let p = MemoryEstimate::of(&sizes([50, 50], 2, 20), &picard).unwrap();
         let n = MemoryEstimate::of(&sizes([50, 50], 2, 20), &s).unwrap();
         assert!(n.newton > 0 && n.total() > p.total());
     }

@@ -2,7 +2,9 @@
 //! method: [`Sequence`] runs one method for the first iterations of a run and another after
 //! them (e.g. a few Picard iterations to bring the density tails near the equilibrium's before
 //! Newton); [`WithFallback`] runs a method and, whenever one of its steps stalls
-//! ([`Outcome::Stalled`]), a second one for a few iterations before returning to the first.
+//! ([`Outcome::Stalled`]), a second one for a few iterations before returning to the first;
+//! [`Switch`] runs a method until it stalls, diverges or uses up its share of the iterations,
+//! then another one for the rest of the run, and says why ([`Method::take_event`]).
 //! Sub-methods are built on first use ([`Lazy`]): a fallback that is never needed costs nothing.
 
 use super::{Iterate, Method, Outcome, StepMeasure};
@@ -73,6 +75,13 @@ impl Method for Lazy {
             m.iterate_changed();
         }
     }
+
+    fn take_event(&mut self) -> Option<String> {
+        match &mut self.state {
+            LazyState::Ready(m) => m.take_event(),
+            LazyState::Pending(_) => None,
+        }
+    }
 }
 
 /// `first` for the iterations 0..`steps` of the run (counted over resumed runs too), `then`
@@ -130,6 +139,10 @@ impl Method for Sequence {
     fn iterate_changed(&mut self) {
         self.first.iterate_changed();
         self.then.iterate_changed();
+    }
+
+    fn take_event(&mut self) -> Option<String> {
+        self.first.take_event().or_else(|| self.then.take_event())
     }
 }
 
@@ -195,5 +208,151 @@ impl Method for WithFallback {
     fn iterate_changed(&mut self) {
         self.primary.iterate_changed();
         self.fallback.iterate_changed();
+    }
+
+    fn take_event(&mut self) -> Option<String> {
+        self.primary
+            .take_event()
+            .or_else(|| self.fallback.take_event())
+    }
+}
+
+/// Stalled steps in a row after which [`Switch`] leaves its first method.
+pub const SWITCH_STALLS: usize = 3;
+/// Growth of the residual over its best value after which [`Switch`] counts its first method
+/// as diverging.
+pub const SWITCH_GROWTH: f64 = 1e3;
+
+/// `first` until it stalls [`SWITCH_STALLS`] times in a row, its residual grows beyond
+/// [`SWITCH_GROWTH`] times its best value, an inner solve fails or a non-finite value appears
+/// in its step (the iterate is then unchanged and the step counts as stalled), or it has taken
+/// `share` steps; `then` for the rest of the run. The switch, with its reason, is reported by
+/// [`Method::take_event`]. The run is named after the method in use.
+pub struct Switch {
+    first: Box<dyn Method>,
+    then: Box<dyn Method>,
+    share: usize,
+    taken: usize,
+    stalls: usize,
+    best: f64,
+    switched: bool,
+    event: Option<String>,
+}
+
+impl std::fmt::Debug for Switch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switch")
+            .field("first", &self.first.name())
+            .field("then", &self.then.name())
+            .field("share", &self.share)
+            .field("switched", &self.switched)
+            .finish()
+    }
+}
+
+impl Switch {
+    /// `first` for at most `share` steps, then `then`.
+    pub fn new(first: Box<dyn Method>, share: usize, then: Box<dyn Method>) -> Self {
+        Switch {
+            first,
+            then,
+            share,
+            taken: 0,
+            stalls: 0,
+            best: f64::INFINITY,
+            switched: false,
+            event: None,
+        }
+    }
+
+    /// Why `first` should be left after a step that measured `m`, if it should.
+    fn reason(&mut self, m: &StepMeasure) -> Option<String> {
+        let name = self.first.name();
+        match m.outcome {
+            Outcome::Stalled => self.stalls += 1,
+            Outcome::InnerSolveFailed {
+                population,
+                step,
+                residual,
+                ..
+            } => {
+                return Some(format!(
+                    "{name}: the HJB Newton iteration of population {population} failed at time                      step {step} (residual {residual:.3e})"
+                ))
+            }
+            Outcome::NonFinite { what, .. } => {
+                return Some(format!("{name}: non-finite value in {what}"))
+            }
+            Outcome::Advanced => self.stalls = 0,
+        }
+        let r = m.residual.norm();
+        if self.stalls >= SWITCH_STALLS {
+            return Some(format!(
+                "{name} stalled {} times in a row (residual {r:.3e})",
+                self.stalls
+            ));
+        }
+        if r.is_finite() && r > SWITCH_GROWTH * self.best {
+            return Some(format!(
+                "{name} diverges: residual {r:.3e}, more than {SWITCH_GROWTH:.0e} times its best                  {:.3e}",
+                self.best
+            ));
+        }
+        self.best = self.best.min(r);
+        if self.taken >= self.share {
+            return Some(format!(
+                "{name} did not converge in its share of {} iterations (residual {r:.3e})",
+                self.share
+            ));
+        }
+        None
+    }
+}
+
+impl Method for Switch {
+    fn name(&self) -> &'static str {
+        if self.switched {
+            self.then.name()
+        } else {
+            self.first.name()
+        }
+    }
+
+    fn step(
+        &mut self,
+        problem: &Problem,
+        iterate: &mut Iterate,
+        iteration: usize,
+    ) -> Result<StepMeasure> {
+        if self.switched {
+            return self.then.step(problem, iterate, iteration);
+        }
+        let measure = self.first.step(problem, iterate, iteration)?;
+        self.taken += 1;
+        if let Some(reason) = self.reason(&measure) {
+            self.switched = true;
+            self.then.iterate_changed();
+            self.event = Some(format!("switched to {}: {reason}", self.then.name()));
+            if matches!(
+                measure.outcome,
+                Outcome::InnerSolveFailed { .. } | Outcome::NonFinite { .. }
+            ) {
+                // The iterate is unchanged: the next method takes this step from it.
+                return self.then.step(problem, iterate, iteration);
+            }
+        }
+        Ok(measure)
+    }
+
+    fn iterate_changed(&mut self) {
+        self.first.iterate_changed();
+        self.then.iterate_changed();
+    }
+
+    fn take_event(&mut self) -> Option<String> {
+        self.event
+            .take()
+            .or_else(|| self.first.take_event())
+            .or_else(|| self.then.take_event())
     }
 }

@@ -95,8 +95,11 @@ pub struct Solution {
     /// What ended it, when the termination alone does not say (e.g. where a non-finite value
     /// appeared).
     pub detail: Option<String>,
-    /// Name of the method that produced it.
+    /// Name of the method that produced it (the one in use at the end).
     pub method: String,
+    /// What the methods reported besides the history, one line each, `iteration N: …` (e.g.
+    /// a switch of method and its reason; [`Method::take_event`]).
+    pub events: Vec<String>,
 }
 
 impl Solution {
@@ -297,6 +300,9 @@ pub struct StepMeasure {
     pub delta_u: f64,
     /// max_k max_n ‖Δm‖_{L1}.
     pub delta_m: f64,
+    /// max_k of the m-weighted change of u ([`super::stopping::weighted_u_change`]), which
+    /// the stopping rule uses by default.
+    pub delta_u_weighted: f64,
     /// Residual of the discrete system at the new iterate.
     pub residual: scheme::Residual,
     /// Inner iterations (HJB Newton iterations, Krylov iterations…).
@@ -340,6 +346,13 @@ pub trait Method {
     /// method's last step (combinators call it), so that state tied to the old iterate is
     /// dropped.
     fn iterate_changed(&mut self) {}
+
+    /// What happened in the last step that the history's numbers do not say (e.g. a
+    /// combinator switching methods, and why), taken once: the driver records it in
+    /// [`Solution::events`].
+    fn take_event(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// A run to continue: the iterate and the history of the steps already taken.
@@ -368,12 +381,16 @@ pub fn run(
     let clock = Instant::now();
     let t0 = history.last().map_or(0.0, |s| s.seconds);
     let mut detail = None;
+    let mut events = Vec::new();
     let termination = loop {
         let iteration = history.len();
         if iteration >= stopping.max_iterations {
             break Termination::MaxIterations;
         }
         let measure = method.step(problem, &mut iterate, iteration)?;
+        while let Some(event) = method.take_event() {
+            events.push(format!("iteration {}: {event}", iteration + 1));
+        }
         if let Some(termination) = measure.outcome.termination() {
             detail = measure.outcome.describe(problem);
             break termination;
@@ -393,7 +410,7 @@ pub fn run(
         if !stats.residual.is_finite() || !iterate.is_finite() {
             break Termination::NonFinite;
         }
-        if stopping.converged(&stats, measure.residual.floor) {
+        if stopping.converged(&stats, measure.residual.floor, measure.delta_u_weighted) {
             break Termination::Converged;
         }
         if stopping.diverged(&history) {
@@ -409,6 +426,7 @@ pub fn run(
         termination,
         detail,
         method: method.name().to_string(),
+        events,
     };
     observer.finish(&solution);
     Ok(solution)

@@ -1,14 +1,18 @@
 //! Outer iterations for the coupled K-population system (docs/math.md §4): the [`Method`]s —
-//! Picard / fictitious play, Anderson-accelerated Picard, Newton on the whole space-time
-//! system — the combinators that chain them (warm start, fallback), the driver that runs them
-//! against the [`Stopping`] rule, and the [`Solution`] with its history.
+//! Picard / fictitious play (fixed or adaptive damping), Anderson-accelerated Picard, Newton
+//! on the whole space-time system, and `auto` (the default), which picks one of them and
+//! switches to the other when it fails — the combinators that chain them (warm start,
+//! fallback, switch), the driver that runs them against the [`Stopping`] rule, and the
+//! [`Solution`] with its history.
 //!
 //! Non-convergence is data ([`Termination`]), never an error: a run that stops early still
 //! returns its iterate and history.
 
 pub mod anderson;
+pub mod auto;
 pub mod budget;
 pub mod combinators;
+pub mod damping;
 pub mod driver;
 pub mod newton;
 pub mod picard;
@@ -17,15 +21,16 @@ pub mod spacetime;
 pub mod stopping;
 
 pub use anderson::{Anderson, AndersonSettings};
+pub use auto::AutoSettings;
 pub use budget::{MemoryEstimate, Sizes};
-pub use combinators::{Lazy, Sequence, WithFallback};
+pub use combinators::{Lazy, Sequence, Switch, WithFallback};
 pub use driver::{
     run, Control, Method, Observer, Outcome, Resume, Silent, Solution, StepMeasure, StepStats,
     Termination,
 };
 pub use newton::{Newton, NewtonSettings};
 pub use picard::{Picard, Relaxation};
-pub use stopping::Stopping;
+pub use stopping::{Stopping, UChange};
 
 /// The unknowns (u, m) of the discrete system, defined with it in [`crate::scheme`].
 pub use crate::scheme::Iterate;
@@ -51,7 +56,7 @@ pub struct SolverSettings {
 impl Default for SolverSettings {
     fn default() -> Self {
         SolverSettings {
-            method: MethodKind::Picard(Relaxation::Fixed(0.5)),
+            method: MethodKind::Auto(AutoSettings::default()),
             stopping: Stopping::default(),
             hjb: HjbSettings::default(),
             memory_limit: None,
@@ -62,6 +67,9 @@ impl Default for SolverSettings {
 /// The outer methods the configuration can select.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MethodKind {
+    /// Newton or Picard, chosen from the problem's sizes, switching to the other when it fails
+    /// ([`auto`]).
+    Auto(AutoSettings),
     /// Picard / best response with relaxation of m.
     Picard(Relaxation),
     /// Anderson-accelerated Picard on u.
@@ -79,6 +87,7 @@ impl SolverSettings {
     /// Builds the method, with its warm start and fallback combinators.
     pub fn build(&self, problem: &Problem) -> Result<Box<dyn Method>> {
         match self.method {
+            MethodKind::Auto(a) => auto::build(problem, self, &a),
             MethodKind::Picard(relax) => Ok(Box::new(Picard::new(problem, relax, self.hjb)?)),
             MethodKind::Anderson(a) => Ok(Box::new(Anderson::new(problem, a, self.hjb)?)),
             MethodKind::Newton(n) => {
@@ -110,11 +119,22 @@ pub fn solve_with(
         iterate: Iterate::initial(problem),
         history: Vec::new(),
     });
-    run(
+    let mut solution = run(
         problem,
         method.as_mut(),
         &settings.stopping,
         start,
         observer,
-    )
+    )?;
+    if matches!(
+        solution.termination,
+        Termination::MaxIterations | Termination::Diverged
+    ) {
+        let hint = auto::suggestion(&settings.method);
+        solution.detail = Some(match solution.detail.take() {
+            Some(d) => format!("{d}; {hint}"),
+            None => format!("not converged: {hint}"),
+        });
+    }
+    Ok(solution)
 }

@@ -1,8 +1,11 @@
 //! Picard / best-response iteration for the K-population system (docs/math.md §4): given the
 //! densities m of all populations, solve the K HJB equations backward (best responses u^k, in
 //! parallel over k), then the K FP equations forward with the adjoint generators, and relax
-//! m ← (1 - θ) m + θ m_BR. θ fixed is damped Picard; θ_n = 1/(n+1) is fictitious play.
+//! m ← (1 - θ) m + θ m_BR. θ fixed is damped Picard; θ_n = 1/(n+1) is fictitious play; the
+//! adaptive θ of [`super::damping`] (the default) halves θ when the residual grows or m
+//! oscillates with period 2 and grows it back after successful steps.
 
+use super::damping::AdaptiveTheta;
 use super::response::{relax, Responses};
 use super::{Iterate, Method, Outcome, StepMeasure};
 use crate::error::{Error, Result};
@@ -16,14 +19,19 @@ pub enum Relaxation {
     Fixed(f64),
     /// θ_n = 1/(n+1) (n = 0, 1, …): the running average of best responses.
     FictitiousPlay,
+    /// θ chosen from the residual's decrease and the density's oscillation
+    /// ([`super::damping`]), starting at 1.
+    Adaptive,
 }
 
 impl Relaxation {
-    /// θ for the 0-based iteration `n`.
+    /// θ for the 0-based iteration `n` (for [`Relaxation::Adaptive`], its first θ: later ones
+    /// depend on the run).
     pub fn theta(&self, n: usize) -> f64 {
         match *self {
             Relaxation::Fixed(t) => t,
             Relaxation::FictitiousPlay => 1.0 / (n as f64 + 1.0),
+            Relaxation::Adaptive => AdaptiveTheta::default().theta(),
         }
     }
 
@@ -44,6 +52,7 @@ impl Relaxation {
 pub struct Picard {
     relaxation: Relaxation,
     responses: Responses,
+    adaptive: AdaptiveTheta,
 }
 
 impl Picard {
@@ -53,6 +62,7 @@ impl Picard {
         Ok(Picard {
             relaxation,
             responses: Responses::new(problem, hjb)?,
+            adaptive: AdaptiveTheta::default(),
         })
     }
 }
@@ -60,9 +70,13 @@ impl Picard {
 impl Method for Picard {
     fn name(&self) -> &'static str {
         match self.relaxation {
-            Relaxation::Fixed(_) => "picard",
+            Relaxation::Fixed(_) | Relaxation::Adaptive => "picard",
             Relaxation::FictitiousPlay => "fictitious-play",
         }
+    }
+
+    fn iterate_changed(&mut self) {
+        self.adaptive.forget();
     }
 
     fn step(
@@ -71,7 +85,10 @@ impl Method for Picard {
         iterate: &mut Iterate,
         iteration: usize,
     ) -> Result<StepMeasure> {
-        let theta = self.relaxation.theta(iteration);
+        let theta = match self.relaxation {
+            Relaxation::Adaptive => self.adaptive.theta(),
+            r => r.theta(iteration),
+        };
         // Once u comes from an HJB solve, its level n is the best Newton start for step n.
         let warm = iteration > 0;
         let old_m = &iterate.m;
@@ -85,13 +102,28 @@ impl Method for Picard {
             Ok(n) => n,
             Err(stopped) => return Ok(stopped),
         };
-        let (delta_u, delta_m) = self.responses.commit(problem, iterate);
+        let changes = self.responses.commit(problem, iterate);
+        let residual = self.responses.residual(problem, iterate);
+        if self.relaxation == Relaxation::Adaptive {
+            // After the commit the buffers hold the old iterate.
+            let old: Vec<&crate::field::Field> =
+                self.responses.buffers.iter().map(|b| &b.m).collect();
+            self.adaptive.update(
+                &old,
+                &iterate.m,
+                problem.grid().cell_volume(),
+                changes.m,
+                residual.norm(),
+                residual.floor,
+            );
+        }
         Ok(StepMeasure {
             theta,
             inner_iterations: newton,
-            delta_u,
-            delta_m,
-            residual: self.responses.residual(problem, iterate),
+            delta_u: changes.u,
+            delta_m: changes.m,
+            delta_u_weighted: changes.u_weighted,
+            residual,
             outcome: Outcome::Advanced,
         })
     }

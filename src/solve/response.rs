@@ -124,17 +124,17 @@ impl Responses {
     }
 
     /// Swaps each population's new (u, m) into `iterate` (the old values go back into the
-    /// buffers) and returns the changes (max_k ‖Δu‖∞, max_k max_n ‖Δm‖_{L1}).
-    pub fn commit(&mut self, problem: &Problem, iterate: &mut Iterate) -> (f64, f64) {
+    /// buffers) and returns the changes: max_k ‖Δu‖∞, max_k max_n ‖Δm‖_{L1} and the m-weighted
+    /// change of u ([`super::stopping::weighted_u_change`], weighted with the new m).
+    pub fn commit(&mut self, problem: &Problem, iterate: &mut Iterate) -> Changes {
         let h_d = problem.grid().cell_volume();
-        let (mut du, mut dm) = (0.0f64, 0.0f64);
+        let mut c = Changes::default();
         for (k, b) in self.buffers.iter_mut().enumerate() {
-            du = du.max(b.u.max_abs_diff(&iterate.u[k]));
-            dm = dm.max(b.m.max_level_l1_diff(&iterate.m[k], h_d));
+            c.record(&b.u, &b.m, &iterate.u[k], &iterate.m[k], h_d);
             std::mem::swap(&mut b.u, &mut iterate.u[k]);
             std::mem::swap(&mut b.m, &mut iterate.m[k]);
         }
-        (du, dm)
+        c
     }
 
     /// The residual of the discrete system at `iterate` (its running costs are kept for the
@@ -142,6 +142,31 @@ impl Responses {
     pub fn residual(&mut self, problem: &Problem, iterate: &Iterate) -> scheme::Residual {
         self.update_costs(problem, &iterate.m);
         self.system.residual(problem, iterate, &self.costs)
+    }
+}
+
+/// The changes of one step, maxima over the populations.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Changes {
+    /// max_k ‖Δu‖∞.
+    pub u: f64,
+    /// max_k max_n ‖Δm‖_{L1}.
+    pub m: f64,
+    /// max_k of the m-weighted change of u.
+    pub u_weighted: f64,
+}
+
+impl Changes {
+    /// Adds one population's change from (u_old, m_old) to (u_new, m_new).
+    pub fn record(&mut self, u_new: &Field, m_new: &Field, u_old: &Field, m_old: &Field, h_d: f64) {
+        self.u = self.u.max(u_new.max_abs_diff(u_old));
+        self.m = self.m.max(m_new.max_level_l1_diff(m_old, h_d));
+        let w = super::stopping::weighted_u_change(u_new, u_old, m_new);
+        self.u_weighted = if w.is_nan() {
+            w
+        } else {
+            self.u_weighted.max(w)
+        };
     }
 }
 

@@ -98,6 +98,8 @@ pub struct Run<'a> {
     pub state: RunState,
     /// What ended the run, when the termination alone does not say.
     pub detail: Option<&'a str>,
+    /// [`Solution::events`] (`solver_events`, one per line).
+    pub events: &'a [String],
 }
 
 impl<'a> Run<'a> {
@@ -109,6 +111,7 @@ impl<'a> Run<'a> {
             method: &solution.method,
             state: RunState::Finished(solution.termination),
             detail: solution.detail.as_deref(),
+            events: &solution.events,
         }
     }
 
@@ -120,6 +123,7 @@ impl<'a> Run<'a> {
             method,
             state: RunState::InProgress,
             detail: None,
+            events: &[],
         }
     }
 }
@@ -176,6 +180,8 @@ pub struct Header {
     pub title: Option<String>,
     /// What ended the run, when the termination alone does not say (`termination_detail`).
     pub detail: Option<String>,
+    /// The solver's events, e.g. a switch of method and its reason (`solver_events`).
+    pub events: Vec<String>,
     /// The configuration text the run was built from (absent for problems built in code).
     pub config_text: Option<String>,
     /// TOML or YAML, for `config_text`.

@@ -161,12 +161,13 @@ const ROOT_STRINGS: [&str; 7] = [
     "termination",
     "compression",
 ];
-const OPTIONAL_STRINGS: [&str; 5] = [
+const OPTIONAL_STRINGS: [&str; 6] = [
     "config",
     "config_format",
     "config_path",
     "title",
     "termination_detail",
+    "solver_events",
 ];
 const HISTORY_F64: [&str; 7] = [
     "delta_u",
@@ -581,6 +582,10 @@ fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
         created: c.string(file, "created")?,
         title: c.opt_string(file, "title")?,
         detail: c.opt_string(file, "termination_detail")?,
+        events: c
+            .opt_string(file, "solver_events")?
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
         config_text: c.opt_string(file, "config")?,
         config_format,
         config_path: c.opt_string(file, "config_path")?,
@@ -639,6 +644,7 @@ pub(super) fn read_saved(path: &Path) -> Result<Saved> {
         termination,
         detail: header.detail.clone(),
         method: header.method.clone(),
+        events: header.events.clone(),
     };
     Ok(Saved { header, solution })
 }

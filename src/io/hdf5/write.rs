@@ -319,6 +319,9 @@ fn root_attributes(
     if let Some(detail) = run.detail {
         w.attr_str(file, "termination_detail", detail)?;
     }
+    if !run.events.is_empty() {
+        w.attr_str(file, "solver_events", &run.events.join("\n"))?;
+    }
     w.attr_u64(file, "iterations", run.history.len() as u64)?;
     let residual = last.map_or(f64::NAN, |s| s.residual);
     w.attr_f64(file, "final_residual", residual)?;
@@ -493,6 +496,7 @@ fn populations(
             termination: Termination::Interrupted,
             detail: None,
             method: String::new(),
+            events: Vec::new(),
         }),
         RunState::InProgress => None,
     };

@@ -363,13 +363,21 @@ fn u_max(x: &Iterate) -> f64 {
         .fold(0.0f64, f64::max)
 }
 
-/// max_k ‖a - b‖∞ of u and max_k max_n ‖a - b‖_{L1} of m, into `measure`.
-fn record_change(problem: &Problem, a: &Iterate, b: &Iterate, measure: &mut StepMeasure) {
+/// The changes from `old` to `new` (max_k ‖Δu‖∞, max_k max_n ‖Δm‖_{L1}, the m-weighted change
+/// of u), into `measure`.
+fn record_change(problem: &Problem, new: &Iterate, old: &Iterate, measure: &mut StepMeasure) {
     let h_d = problem.grid().cell_volume();
+    let mut c = super::response::Changes {
+        u: measure.delta_u,
+        m: measure.delta_m,
+        u_weighted: measure.delta_u_weighted,
+    };
     for k in 0..problem.k() {
-        measure.delta_u = measure.delta_u.max(a.u[k].max_abs_diff(&b.u[k]));
-        measure.delta_m = measure.delta_m.max(a.m[k].max_level_l1_diff(&b.m[k], h_d));
+        c.record(&new.u[k], &new.m[k], &old.u[k], &old.m[k], h_d);
     }
+    measure.delta_u = c.u;
+    measure.delta_m = c.m;
+    measure.delta_u_weighted = c.u_weighted;
 }
 
 impl Method for Newton {
