@@ -222,9 +222,18 @@ pub const SWITCH_STALLS: usize = 3;
 /// Growth of the residual over its best value after which [`Switch`] counts its first method
 /// as diverging.
 pub const SWITCH_GROWTH: f64 = 1e3;
+/// Steps over which [`Switch`] expects its first method to have cut its best residual by
+/// [`SWITCH_PROGRESS`]: Newton on the evacuation example (a monotone linear coupling with
+/// exits) hovers at residual 3–8 for 200 steps (470 s) where adaptive Picard converges in 35
+/// (1.5 s); with this test auto leaves Newton after 17 steps. A steadily converging method cuts
+/// its residual by far more than half in 15 steps (Picard at rate 0.95 does).
+pub const SWITCH_WINDOW: usize = 15;
+/// The factor of [`SWITCH_WINDOW`].
+pub const SWITCH_PROGRESS: f64 = 0.5;
 
 /// `first` until it stalls [`SWITCH_STALLS`] times in a row, its residual grows beyond
-/// [`SWITCH_GROWTH`] times its best value, an inner solve fails or a non-finite value appears
+/// [`SWITCH_GROWTH`] times its best value, its best residual has not fallen below
+/// [`SWITCH_PROGRESS`] times what it was [`SWITCH_WINDOW`] steps earlier, an inner solve fails or a non-finite value appears
 /// in its step (the iterate is then unchanged and the step counts as stalled), or it has taken
 /// `share` steps; `then` for the rest of the run. The switch, with its reason, is reported by
 /// [`Method::take_event`]. The run is named after the method in use.
@@ -235,6 +244,8 @@ pub struct Switch {
     taken: usize,
     stalls: usize,
     best: f64,
+    /// The best residual after each step of `first`.
+    bests: Vec<f64>,
     switched: bool,
     event: Option<String>,
 }
@@ -260,6 +271,7 @@ impl Switch {
             taken: 0,
             stalls: 0,
             best: f64::INFINITY,
+            bests: Vec::new(),
             switched: false,
             event: None,
         }
@@ -277,7 +289,8 @@ impl Switch {
                 ..
             } => {
                 return Some(format!(
-                    "{name}: the HJB Newton iteration of population {population} failed at time                      step {step} (residual {residual:.3e})"
+                    "{name}: the HJB Newton iteration of population {population} failed at time \
+                     step {step} (residual {residual:.3e})"
                 ))
             }
             Outcome::NonFinite { what, .. } => {
@@ -294,11 +307,27 @@ impl Switch {
         }
         if r.is_finite() && r > SWITCH_GROWTH * self.best {
             return Some(format!(
-                "{name} diverges: residual {r:.3e}, more than {SWITCH_GROWTH:.0e} times its best                  {:.3e}",
+                "{name} diverges: residual {r:.3e}, more than {SWITCH_GROWTH:.0e} times its best \
+                 {:.3e}",
                 self.best
             ));
         }
         self.best = self.best.min(r);
+        self.bests.push(self.best);
+        if let Some(&before) = self
+            .bests
+            .len()
+            .checked_sub(SWITCH_WINDOW + 1)
+            .map(|i| &self.bests[i])
+        {
+            if before.is_finite() && self.best > SWITCH_PROGRESS * before {
+                return Some(format!(
+                    "{name} makes no progress: its best residual {:.3e} is more than \
+                     {SWITCH_PROGRESS} times the {before:.3e} of {SWITCH_WINDOW} iterations ago",
+                    self.best
+                ));
+            }
+        }
         if self.taken >= self.share {
             return Some(format!(
                 "{name} did not converge in its share of {} iterations (residual {r:.3e})",
@@ -354,5 +383,74 @@ impl Method for Switch {
             .take()
             .or_else(|| self.first.take_event())
             .or_else(|| self.then.take_event())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::hamiltonian::Quadratic;
+    use crate::problem::Population;
+    use crate::scheme::Residual;
+    use crate::{Boundary, Grid, TimeGrid};
+
+    /// A method whose k-th step reports `residual(k)` and changes nothing.
+    struct Scripted(&'static str, fn(usize) -> f64, usize);
+
+    impl Method for Scripted {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn step(&mut self, _: &Problem, _: &mut Iterate, _: usize) -> Result<StepMeasure> {
+            self.2 += 1;
+            Ok(StepMeasure {
+                residual: Residual {
+                    hjb: (self.1)(self.2),
+                    ..Residual::default()
+                },
+                ..StepMeasure::default()
+            })
+        }
+    }
+
+    /// The step after which `Switch` leaves a first method reporting `residual`, and why.
+    fn switch_after(residual: fn(usize) -> f64) -> Option<(usize, String)> {
+        let grid = Grid::new_1d(0.0, 1.0, 5, Boundary::Reflecting).unwrap();
+        let problem = Problem::builder(grid, TimeGrid::new(1.0, 2).unwrap())
+            .population(Population::builder("a", 0.5, Quadratic::new(1.0)))
+            .build()
+            .unwrap();
+        let mut it = Iterate::initial(&problem);
+        let first = Box::new(Scripted("first", residual, 0));
+        let then = Box::new(Scripted("then", |_| 0.0, 0));
+        let mut s = Switch::new(first, 100, then);
+        for k in 1..=60 {
+            s.step(&problem, &mut it, k).unwrap();
+            if let Some(e) = s.take_event() {
+                return Some((k, e));
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn a_method_that_hovers_is_left_after_the_progress_window() {
+        // Fluctuating between 3 and 5 without a new best below half of an old one.
+        let (k, why) = switch_after(|k| 4.0 + (k as f64).sin()).unwrap();
+        assert_eq!(k, SWITCH_WINDOW + 1, "{why}");
+        assert!(why.contains("first makes no progress"), "{why}");
+    }
+
+    #[test]
+    fn a_method_converging_at_rate_095_is_kept() {
+        // 0.95^15 = 0.46 < 1/2: slow linear convergence is progress.
+        assert_eq!(switch_after(|k| 0.95f64.powi(k as i32)), None);
+    }
+
+    #[test]
+    fn a_residual_that_explodes_is_divergence() {
+        let (k, why) = switch_after(|k| 10f64.powi(k as i32)).unwrap();
+        assert_eq!(k, 5, "{why}");
+        assert!(why.contains("diverges"), "{why}");
     }
 }
