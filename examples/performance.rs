@@ -1,4 +1,4 @@
-//! Performance record: Picard (θ = 0.5), Anderson and Newton on the two-population benchmarks
+//! Performance record: Picard (θ = 0.5 and adaptive), Anderson, Newton and the default `auto` on the two-population benchmarks
 //! of `data/benchmarks/` (1D crowds on a line, 2D crossing on a square, monotone couplings),
 //! from the cold start to residual, Δu and Δm ≤ 1e-10. Prints a table of iterations, inner
 //! iterations, seconds and peak memory.
@@ -10,8 +10,9 @@
 //! cargo run --release --example performance -- --csv data/performance.csv   # the stored record
 //! ```
 //!
-//! `--csv FILE` also writes the rows as CSV, with the commit they were measured at: the record in
-//! `data/performance.csv` is regenerated this way, so that a regression shows as a diff.
+//! `--csv FILE` also appends the rows as CSV to FILE (created with its header when missing), with
+//! the commit they were measured at: the record in `data/performance.csv` grows this way, one
+//! block of rows per measured commit, so that a regression shows next to the earlier numbers.
 //!
 //! Every case runs in a child process (this executable with `--case`), so that its peak
 //! resident memory (VmHWM of /proc/self/status) is its own. `--skip-slow` skips Picard and
@@ -30,7 +31,7 @@ use std::time::Instant;
 
 const SIZES_1D: [(usize, usize); 5] = [(101, 50), (201, 100), (401, 200), (801, 400), (1000, 1000)];
 const SIZES_2D: [usize; 3] = [32, 64, 128];
-const METHODS: [&str; 3] = ["picard", "anderson", "newton"];
+const METHODS: [&str; 5] = ["picard", "picard-adaptive", "anderson", "newton", "auto"];
 
 fn peak_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -206,9 +207,21 @@ fn main() {
          (Picard, Anderson)."
     );
     if let Some(path) = csv_path {
-        csv.push(String::new());
-        match std::fs::write(&path, csv.join("\n")) {
-            Ok(()) => println!("wrote {path}"),
+        // Appended, so that the record keeps every measured commit side by side.
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let text = if old.is_empty() {
+            csv.join("\n") + "\n"
+        } else if old.lines().next() == Some(CSV_HEADER) {
+            let sep = if old.ends_with('\n') { "" } else { "\n" };
+            format!("{old}{sep}{}\n", csv[1..].join("\n"))
+        } else {
+            eprintln!("{path} does not start with the header {CSV_HEADER:?}: nothing written");
+            return;
+        };
+        // Written next to it and renamed: an interrupted run leaves the record as it was.
+        let tmp = format!("{path}.tmp");
+        match std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+            Ok(()) => println!("appended {} rows to {path}", csv.len() - 1),
             Err(e) => eprintln!("cannot write {path}: {e}"),
         }
     }

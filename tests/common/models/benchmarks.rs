@@ -26,11 +26,14 @@ pub fn crossing_2d(n: usize, nt: usize) -> Problem {
     load("crossing_2d.toml", n, Some(n), nt)
 }
 
-/// The methods as the record runs them: damped Picard θ = 0.5, Anderson (depth 5, θ = 1),
-/// Newton (all defaults), and Newton–Krylov with exact per-step solves in the preconditioner.
+/// The methods as the record runs them: damped Picard θ = 0.5 and with adaptive damping,
+/// Anderson (depth 5, θ = 1), Newton (all defaults), the default `auto`, and Newton–Krylov with
+/// exact per-step solves in the preconditioner.
 pub fn method(name: &str) -> SolverSettings {
     let method = match name {
         "picard" => MethodKind::Picard(Relaxation::Fixed(0.5)),
+        "picard-adaptive" => MethodKind::Picard(Relaxation::Adaptive),
+        "auto" => MethodKind::Auto(mfg::solve::AutoSettings::default()),
         "anderson" => MethodKind::Anderson(AndersonSettings::default()),
         "newton" => MethodKind::Newton(NewtonSettings::default()),
         "newton-exact" => MethodKind::Newton(NewtonSettings {
