@@ -427,3 +427,24 @@ fn exits_that_cannot_be_built_name_their_key() {
     let e = build_error(&GOOD.replace("sigma = 0.3", "sigma = 0.3\nexit_cost = \"log(x - 2)\""));
     assert!(e.contains("exit_cost"), "{e}");
 }
+
+#[test]
+fn an_exit_on_a_periodic_axis_and_a_negative_discount_are_refused() {
+    let periodic = GOOD.replace("n = 20 }", "n = 20, boundary = \"periodic\" }");
+    let e = build_error(&periodic.replace(
+        "[[population]]",
+        "[[exit]]\nside = \"x-min\"\n[[population]]",
+    ));
+    assert!(e.contains("exit[0].side") && e.contains("periodic"), "{e}");
+    // An exit region inside a periodic domain is fine.
+    let inside = periodic.replace(
+        "[[population]]",
+        "[[exit]]\nregion = \"x > 0.9\"\n[[population]]",
+    );
+    Config::from_toml_str(&inside).unwrap().build().unwrap();
+    for bad in ["-0.1", "nan"] {
+        let e =
+            build_error(&GOOD.replace("sigma = 0.3", &format!("sigma = 0.3\ndiscount = {bad}")));
+        assert!(e.contains("population[0].discount"), "{bad}: {e}");
+    }
+}

@@ -86,6 +86,15 @@ impl Exit {
                         format!("{side:?} needs a 2D grid"),
                     ));
                 }
+                if grid.axes()[axis].boundary == crate::grid::Boundary::Periodic {
+                    return Err(Error::invalid(
+                        format!("{field}.side"),
+                        format!(
+                            "{side:?}: that axis is periodic, so it has no side to leave \
+                             through (an exit region inside the domain can be used instead)"
+                        ),
+                    ));
+                }
                 if span.is_some() && grid.dim() == 1 {
                     return Err(Error::invalid(
                         format!("{field}.span"),
