@@ -18,6 +18,7 @@ pub mod newton;
 pub mod picard;
 pub(crate) mod response;
 pub mod spacetime;
+pub mod stationary;
 pub mod stopping;
 
 pub use anderson::{Anderson, AndersonSettings};
