@@ -11,8 +11,8 @@
 //!
 //! provided its memory estimate ([`super::MemoryEstimate`]) fits the limit; otherwise Picard
 //! with the adaptive damping of [`super::damping`]. The other one is the fallback: a
-//! [`Switch`] leaves the first method when it stalls, diverges, fails an inner solve or has
-//! used [`FIRST_SHARE`] of the iteration cap, and records why (the run's events, also in the
+//! [`Switch`] leaves the first method when it stalls, diverges, makes no progress, fails an
+//! inner solve or has used [`FIRST_SHARE`] of the iteration cap, and records why (the run's events, also in the
 //! result file and the CLI summary).
 
 use super::combinators::{Lazy, Switch};
