@@ -166,16 +166,17 @@ pub fn residual(problem: &Problem, u: &[Vec<f64>], lambda: &[f64], m: &[Vec<f64>
 }
 
 /// Solves population k's stationary HJB for the densities `m_all` by policy iteration from
-/// (u, λ); returns the iterations taken, Q(u) of the solution left in `gen`.
+/// (u, λ); returns the iterations taken, Q(u) of the solution left in `work.gen`.
 fn solve_hjb(
     problem: &Problem,
     k: usize,
     m_all: &[&[f64]],
     u: &mut [f64],
     lambda: &mut f64,
-    gen: &mut Generator,
+    work: &mut Work,
     settings: &StationarySettings,
 ) -> Result<usize> {
+    let Work { gen, hjb: lu, .. } = work;
     let grid = problem.grid();
     let pop = problem.population(k);
     let n = grid.len();
@@ -241,7 +242,7 @@ fn solve_hjb(
             }
         }
         let mut step: Vec<f64> = res.iter().map(|v| -v).collect();
-        solve_sparse(n, &entries, &values, &mut step, &format!("population[{k}]"))?;
+        lu.solve(n, &entries, &values, &mut step, &format!("population[{k}]"))?;
         if let Some(r) = anchor {
             *lambda += std::mem::replace(&mut step[r], 0.0);
         }
@@ -269,32 +270,55 @@ fn solve_hjb(
     ))
 }
 
-/// Solves A x = b for the sparse matrix with `entries` and `values` (b overwritten by x).
-fn solve_sparse(
-    n: usize,
-    entries: &[(usize, usize)],
-    values: &[f64],
-    b: &mut [f64],
-    field: &str,
-) -> Result<()> {
-    let mut lu = SparseLu::new(n, entries, None, SparseLuParams::default())?;
-    {
-        let mut a = lu.assembler(None);
-        for (&(r, c), &v) in entries.iter().zip(values) {
-            a.add(r, c, v);
+/// What one population's solves reuse from one iteration to the next: the generator Q(u) and
+/// the LU of its HJB step matrix and of its FP matrix.
+struct Work {
+    gen: Generator,
+    hjb: CachedLu,
+    fp: CachedLu,
+}
+
+/// A sparse LU that keeps its symbolic analysis while the pattern stays the same: the matrices
+/// of policy iteration and of the FP solve of one population keep their pattern from one
+/// iteration to the next, so only their values are refactorised.
+#[derive(Default)]
+struct CachedLu(Option<(Vec<(usize, usize)>, SparseLu)>);
+
+impl CachedLu {
+    /// Solves A x = b for the n × n matrix with `entries` and `values` (b overwritten by x).
+    fn solve(
+        &mut self,
+        n: usize,
+        entries: &[(usize, usize)],
+        values: &[f64],
+        b: &mut [f64],
+        field: &str,
+    ) -> Result<()> {
+        if !matches!(&self.0, Some((known, _)) if known.as_slice() == entries) {
+            let lu = SparseLu::new(n, entries, None, SparseLuParams::default())?;
+            self.0 = Some((entries.to_vec(), lu));
         }
+        let Some((_, lu)) = self.0.as_mut() else {
+            unreachable!("set above")
+        };
+        {
+            let mut a = lu.assembler(None);
+            for (&(r, c), &v) in entries.iter().zip(values) {
+                a.add(r, c, v);
+            }
+        }
+        lu.factor().map_err(|e| {
+            Error::invalid(
+                field,
+                format!(
+                    "the stationary system is singular ({e}): is the state space split into \
+                     parts that do not communicate?"
+                ),
+            )
+        })?;
+        lu.solve(b);
+        Ok(())
     }
-    lu.factor().map_err(|e| {
-        Error::invalid(
-            field,
-            format!(
-                "the bordered stationary system is singular ({e}): is the state space split \
-                 into parts that do not communicate?"
-            ),
-        )
-    })?;
-    lu.solve(b);
-    Ok(())
 }
 
 /// The anchor node of population k's state space: its first live node.
@@ -306,7 +330,8 @@ fn anchor(pop: &crate::problem::Population, n: usize) -> Option<usize> {
 /// Qᵀ m = 0 with Σ m h^d = M_k. The equations of Qᵀ m = 0 sum to zero (every row of Q does),
 /// so the one of the anchor node r is implied by the others and is replaced by m_r = 1; the
 /// solution is then scaled to the mass (m_r > 0 on a state space whose nodes communicate).
-fn solve_fp(problem: &Problem, k: usize, gen: &Generator) -> Result<Vec<f64>> {
+fn solve_fp(problem: &Problem, k: usize, work: &mut Work) -> Result<Vec<f64>> {
+    let Work { gen, fp: lu, .. } = work;
     let grid = problem.grid();
     let pop = problem.population(k);
     let n = grid.len();
@@ -340,7 +365,7 @@ fn solve_fp(problem: &Problem, k: usize, gen: &Generator) -> Result<Vec<f64>> {
     }
     let mut m = vec![0.0; n];
     m[r] = 1.0;
-    solve_sparse(n, &entries, &values, &mut m, &format!("population[{k}]"))?;
+    lu.solve(n, &entries, &values, &mut m, &format!("population[{k}]"))?;
     let scale = pop.mass() / (m.iter().sum::<f64>() * grid.cell_volume());
     m.iter_mut().for_each(|v| *v *= scale);
     Ok(m)
@@ -376,7 +401,13 @@ pub fn solve_stationary(
         .collect();
     let mut u = vec![vec![0.0; n]; kk];
     let mut lambda = vec![0.0; kk];
-    let mut gens: Vec<Generator> = (0..kk).map(|_| Generator::zeros(grid)).collect();
+    let mut work: Vec<Work> = (0..kk)
+        .map(|_| Work {
+            gen: Generator::zeros(grid),
+            hjb: CachedLu::default(),
+            fp: CachedLu::default(),
+        })
+        .collect();
     let mut damping = AdaptiveTheta::default();
     let mut history = Vec::new();
     let mut termination = Termination::MaxIterations;
@@ -392,12 +423,12 @@ pub fn solve_stationary(
                 &m_all,
                 &mut u[k],
                 &mut lambda[k],
-                &mut gens[k],
+                &mut work[k],
                 settings,
             )
             .and_then(|it| {
                 inner += it;
-                solve_fp(problem, k, &gens[k])
+                solve_fp(problem, k, &mut work[k])
             });
             match solved {
                 Ok(m_br) => best.push(m_br),
