@@ -243,8 +243,7 @@ pub struct Switch {
     share: usize,
     taken: usize,
     stalls: usize,
-    best: f64,
-    /// The best residual after each step of `first`.
+    /// The best residual after each step of `first` (the last one is the best so far).
     bests: Vec<f64>,
     switched: bool,
     event: Option<String>,
@@ -270,7 +269,6 @@ impl Switch {
             share,
             taken: 0,
             stalls: 0,
-            best: f64::INFINITY,
             bests: Vec::new(),
             switched: false,
             event: None,
@@ -305,26 +303,21 @@ impl Switch {
                 self.stalls
             ));
         }
-        if r.is_finite() && r > SWITCH_GROWTH * self.best {
+        let best = self.bests.last().copied().unwrap_or(f64::INFINITY);
+        if r.is_finite() && r > SWITCH_GROWTH * best {
             return Some(format!(
                 "{name} diverges: residual {r:.3e}, more than {SWITCH_GROWTH:.0e} times its best \
-                 {:.3e}",
-                self.best
+                 {best:.3e}"
             ));
         }
-        self.best = self.best.min(r);
-        self.bests.push(self.best);
-        if let Some(&before) = self
-            .bests
-            .len()
-            .checked_sub(SWITCH_WINDOW + 1)
-            .map(|i| &self.bests[i])
-        {
-            if before.is_finite() && self.best > SWITCH_PROGRESS * before {
+        let best = best.min(r);
+        self.bests.push(best);
+        let window_ago = self.bests.len().checked_sub(SWITCH_WINDOW + 1);
+        if let Some(before) = window_ago.map(|i| self.bests[i]) {
+            if before.is_finite() && best > SWITCH_PROGRESS * before {
                 return Some(format!(
-                    "{name} makes no progress: its best residual {:.3e} is more than \
-                     {SWITCH_PROGRESS} times the {before:.3e} of {SWITCH_WINDOW} iterations ago",
-                    self.best
+                    "{name} makes no progress: its best residual {best:.3e} is more than \
+                     {SWITCH_PROGRESS} times the {before:.3e} of {SWITCH_WINDOW} iterations ago"
                 ));
             }
         }
