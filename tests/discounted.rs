@@ -20,7 +20,7 @@ mod common;
 use common::ode::{dense_solve, rk4};
 use mfg::problem::coupling::Log;
 use mfg::problem::hamiltonian::Quadratic;
-use mfg::solve::{MethodKind, NewtonSettings, Relaxation, Stopping};
+use mfg::solve::{MethodKind, Relaxation, Stopping};
 use mfg::{Boundary, Grid, Population, Problem, SolverSettings, Termination, TimeGrid};
 
 const T: f64 = 0.5;
@@ -183,20 +183,7 @@ fn newton_with_a_discount_agrees_with_picard() {
         mfg::solve::newton::NewtonSolverKind::Krylov,
         mfg::solve::newton::NewtonSolverKind::Direct,
     ] {
-        let settings = SolverSettings {
-            method: MethodKind::Newton(NewtonSettings {
-                linear_solver,
-                ..NewtonSettings::default()
-            }),
-            stopping: Stopping {
-                tol_u: 1e-12,
-                tol_m: 1e-12,
-                tol_residual: 1e-11,
-                ..Stopping::default()
-            },
-            ..SolverSettings::default()
-        };
-        let sn = mfg::solve(&p, &settings).unwrap();
+        let sn = mfg::solve(&p, &common::tight_newton(linear_solver)).unwrap();
         assert_eq!(sn.termination, Termination::Converged, "{linear_solver:?}");
         assert!(
             sn.history.len() <= 12,

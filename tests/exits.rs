@@ -12,7 +12,7 @@ use mfg::problem::coupling;
 use mfg::problem::Problem;
 use mfg::scheme::StepSolverKind;
 use mfg::solve::newton::NewtonSolverKind;
-use mfg::solve::{MethodKind, NewtonSettings, Relaxation, Solution, Stopping};
+use mfg::solve::{MethodKind, Relaxation, Solution, Stopping};
 use mfg::SolverSettings;
 
 fn picard() -> SolverSettings {
@@ -32,19 +32,7 @@ fn picard() -> SolverSettings {
 }
 
 fn newton(linear_solver: NewtonSolverKind) -> SolverSettings {
-    SolverSettings {
-        method: MethodKind::Newton(NewtonSettings {
-            linear_solver,
-            ..NewtonSettings::default()
-        }),
-        stopping: Stopping {
-            tol_u: 1e-12,
-            tol_m: 1e-12,
-            tol_residual: 1e-11,
-            ..Stopping::default()
-        },
-        ..SolverSettings::default()
-    }
+    common::tight_newton(linear_solver)
 }
 
 /// Max over the nodes of |u(t = 0) − exact| of the exit problem on n nodes.

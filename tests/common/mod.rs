@@ -9,3 +9,22 @@ pub mod models;
 pub mod ode;
 
 pub use ode::{dense_solve, order, rk4};
+
+/// Newton with `linear_solver` and tight tolerances (u 1e-12, m 1e-12, residual 1e-11): for
+/// tests that compare Newton with another method to far below the discretisation error.
+pub fn tight_newton(linear_solver: mfg::solve::newton::NewtonSolverKind) -> mfg::SolverSettings {
+    use mfg::solve::{MethodKind, NewtonSettings, Stopping};
+    mfg::SolverSettings {
+        method: MethodKind::Newton(NewtonSettings {
+            linear_solver,
+            ..NewtonSettings::default()
+        }),
+        stopping: Stopping {
+            tol_u: 1e-12,
+            tol_m: 1e-12,
+            tol_residual: 1e-11,
+            ..Stopping::default()
+        },
+        ..mfg::SolverSettings::default()
+    }
+}
