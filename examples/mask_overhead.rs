@@ -44,11 +44,12 @@ fn main() {
         .push(RegionSpec::Shape(Shape::disc(&[0.5, 0.5], 0.1)));
     masked.populations[1].region = Some(RegionSpec::Expression("y > 0.1".into()));
     let outside = "((x-0.5)^2 + (y-0.5)^2 > 0.01)";
-    masked.populations[0].initial =
-        FieldSpec::Expression(format!("{outside}*exp(-((x-0.2)^2 + (y-0.5)^2)/0.02)"));
-    masked.populations[1].initial = FieldSpec::Expression(format!(
+    masked.populations[0].initial = Some(FieldSpec::Expression(format!(
+        "{outside}*exp(-((x-0.2)^2 + (y-0.5)^2)/0.02)"
+    )));
+    masked.populations[1].initial = Some(FieldSpec::Expression(format!(
         "{outside}*(y > 0.1)*exp(-((x-0.8)^2 + (y-0.5)^2)/0.02)"
-    ));
+    )));
     let mut exits = spec.clone();
     for side in [Side::XMin, Side::XMax] {
         exits.exits.push(ExitSpec {

@@ -5,9 +5,9 @@ mod cli;
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use cli::output::OutputSpec;
-use mfg::config::{Config, Format};
+use mfg::config::Config;
 use mfg::files::{self, OutputLock};
-use mfg::io::{self, Run, RunState, WriteOptions};
+use mfg::io::{self, Run, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
 use mfg::solve::{self, Observer, Termination};
@@ -242,7 +242,17 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             println!("{}: valid", config.display());
             println!("{}", problem.describe());
-            for line in cli::check::plan(&problem, &settings).map_err(invalid)? {
+            let plan = if problem.horizon() == mfg::problem::Horizon::Stationary {
+                let s = cfg
+                    .spec
+                    .stationary_settings()
+                    .with_context(|| format!("in {}", config.display()))
+                    .map_err(invalid)?;
+                cli::check::plan_stationary(&problem, &s)
+            } else {
+                cli::check::plan(&problem, &settings).map_err(invalid)?
+            };
+            for line in plan {
                 println!("{line}");
             }
             Ok(0)
@@ -273,85 +283,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             out,
             size,
             times,
-        } => {
-            let start = Instant::now();
-            let saved = io::read(&file).map_err(file_error)?;
-            let read_seconds = start.elapsed().as_secs_f64();
-            let start = Instant::now();
-            let times = times.or_else(|| {
-                let h = &saved.header;
-                let format = h.config_format.unwrap_or(Format::Toml);
-                OutputSpec::stored(h.config_text.as_deref()?, format)?.snapshot_times
-            });
-            let names = saved.header.names();
-            for w in saved.solution.density_warnings(&names) {
-                eprintln!("warning: {w}");
-            }
-            // α^k needs the Hamiltonians: rebuilt from the stored configuration (a file of a
-            // problem built in code has none, and is drawn without arrows).
-            let controls: Option<Vec<_>> = saved.rebuild().ok().map(|(problem, _)| {
-                (0..names.len())
-                    .map(|k| saved.solution.controls(&problem, k))
-                    .collect()
-            });
-            let live: Option<Vec<Vec<bool>>> = saved
-                .header
-                .populations
-                .iter()
-                .map(|p| p.live.clone())
-                .collect();
-            let exits: Vec<Vec<bool>> = saved
-                .header
-                .populations
-                .iter()
-                .map(|p| {
-                    p.exit
-                        .clone()
-                        .unwrap_or_else(|| vec![false; saved.header.grid.len()])
-                })
-                .collect();
-            let exits = exits
-                .iter()
-                .any(|e| e.contains(&true))
-                .then_some(&exits[..]);
-            let shown = mfg::plot::displayed(&saved.solution, exits);
-            let view = View {
-                grid: &saved.header.grid,
-                time: &saved.header.time,
-                names: &names,
-                solution: &shown,
-                controls: controls.as_deref(),
-                live: live.as_deref(),
-                exits,
-            };
-            let options = PlotOptions {
-                size,
-                times,
-                ..PlotOptions::default()
-            };
-            for n in files::stale::sweep_dir(&out) {
-                eprintln!("note: {n}");
-            }
-            let written = plot::render_all(&view, &out, &options).map_err(|e| match e {
-                plot::Error::Invalid { .. } | plot::Error::NotFinite { .. } => invalid(e),
-                e => failure(e),
-            })?;
-            for p in &written {
-                println!("{}", p.display());
-            }
-            eprintln!(
-                "read {} in {read_seconds:.3} s; {} pictures in {:.2} s",
-                file.display(),
-                written.len(),
-                start.elapsed().as_secs_f64()
-            );
-            Ok(0)
-        }
+        } => cli::plot::run(&file, &out, size, times),
         Command::Inspect { file, tail, config } => {
             // Every array is read (one time level at a time): damaged data are reported here,
             // not when the file is next used.
             let header = io::verify(&file).map_err(file_error)?;
-            print_inspect(&header, tail, config);
+            cli::inspect::print(&header, tail, config);
             Ok(0)
         }
         Command::Validate(args) => cli::validate::run(*args),
@@ -416,6 +353,9 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             None
         }
     };
+    if problem.horizon() == mfg::problem::Horizon::Stationary {
+        return cli::stationary::solve(&a, &cfg, &origin, &problem, out.as_deref(), &output);
+    }
     let resume_state = match &saved {
         Some(s) => {
             if s.header.config_text.as_deref() != Some(cfg.text.as_str()) && a.config.is_some() {
@@ -690,106 +630,6 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
                 inside.last().copied().unwrap_or(f64::NAN),
                 exited.last().copied().unwrap_or(f64::NAN)
             );
-        }
-    }
-}
-
-fn print_inspect(h: &io::Header, tail: usize, show_config: bool) {
-    let size = std::fs::metadata(&h.path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "{}: mfg result (format {} v{}, written by mfg {} at {}), {}",
-        h.path.display(),
-        io::FORMAT_NAME,
-        h.format_version,
-        h.mfg_version,
-        h.created,
-        mfg::solve::budget::bytes(size)
-    );
-    if let Some(t) = &h.title {
-        println!("title: {t}");
-    }
-    if let Some(p) = &h.config_path {
-        println!("configuration: {p}");
-    }
-    println!("problem: {}", h.problem.lines().next().unwrap_or_default());
-    let levels = h.time.nt + 1;
-    let shape: Vec<String> = std::iter::once(levels)
-        .chain(h.grid.axes().iter().rev().map(|a| a.n))
-        .map(|n| n.to_string())
-        .collect();
-    println!(
-        "fields: /populations/<name>/{{m, u, {}}} shaped ({}), {}",
-        ["alpha_x", "alpha_y"][..h.grid.dim()].join(", "),
-        shape.join(", "),
-        h.compression
-    );
-    println!("populations:");
-    for p in &h.populations {
-        let geometry = match (&p.live, &p.exit) {
-            (Some(live), exit) => {
-                let removed = live.iter().filter(|l| !**l).count();
-                let exits = exit
-                    .as_ref()
-                    .map_or(0, |e| e.iter().filter(|v| **v).count());
-                format!(
-                    ", mass {}, {removed} removed nodes, {exits} exit nodes",
-                    p.mass
-                )
-            }
-            (None, _) => String::new(),
-        };
-        println!(
-            "  {:<16} sigma = {}, H = {}{geometry}",
-            p.name, p.sigma, p.hamiltonian
-        );
-    }
-    let state = match h.state {
-        RunState::Finished(t) => t.as_str().to_string(),
-        RunState::InProgress => "in progress (checkpoint written during the solve)".to_string(),
-    };
-    let last = h.history.last().copied().unwrap_or_default();
-    println!(
-        "run: {} {} after {} iterations, final residual {:.3e}, wall time {:.3} s",
-        h.method,
-        state,
-        h.history.len(),
-        last.residual,
-        h.wall_time
-    );
-    if let Some(d) = &h.detail {
-        println!("  {d}");
-    }
-    if !h.history.is_empty() && tail > 0 {
-        println!(
-            "history (last {}):\n  {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>7} {:>9}",
-            tail.min(h.history.len()),
-            "iter",
-            "residual",
-            "hjb",
-            "fp",
-            "delta_u",
-            "delta_m",
-            "theta",
-            "seconds"
-        );
-        for s in &h.history[h.history.len().saturating_sub(tail)..] {
-            println!(
-                "  {:>6} {:>11.3e} {:>11.3e} {:>11.3e} {:>11.3e} {:>11.3e} {:>7.4} {:>9.3}",
-                s.iteration,
-                s.residual,
-                s.residual_hjb,
-                s.residual_fp,
-                s.delta_u,
-                s.delta_m,
-                s.theta,
-                s.seconds
-            );
-        }
-    }
-    if show_config {
-        match &h.config_text {
-            Some(text) => println!("configuration text:\n{text}"),
-            None => println!("no configuration stored"),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Every shipped example configuration is parsed, built and solved on a coarse grid.
 
 use mfg::config::Config;
+use mfg::problem::Horizon;
+use mfg::solve::stationary::solve_stationary;
 use mfg::Termination;
 
 #[test]
@@ -27,6 +29,20 @@ fn every_shipped_example_solves_on_a_coarse_grid() {
                 .clone()
                 .with_resolution(if two_d { 24 } else { 50 }, two_d.then_some(10), 16);
         let (problem, settings) = spec.build().unwrap();
+        if problem.horizon() == Horizon::Stationary {
+            let s = spec.stationary_settings().unwrap();
+            let sol = solve_stationary(&problem, &s).unwrap();
+            assert_eq!(
+                sol.termination,
+                Termination::Converged,
+                "{}: {:?} after {} iterations",
+                path.display(),
+                sol.termination,
+                sol.history.len()
+            );
+            seen += 1;
+            continue;
+        }
         let sol = mfg::solve(&problem, &settings).unwrap();
         assert_eq!(
             sol.termination,

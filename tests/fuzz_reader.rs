@@ -103,7 +103,8 @@ fn structural_damage_is_always_refused_and_nothing_panics() {
 /// Attributes added within format version 2, which files written before them lack (the reader
 /// then takes their default: no discount).
 fn added_later(name: &str) -> bool {
-    name == "discount"
+    // `horizon`: files written before stationary results existed are finite-horizon ones.
+    matches!(name, "discount" | "horizon")
 }
 
 /// Attributes that only describe (for people and netCDF tools) and that the reader does not

@@ -93,7 +93,7 @@ fn heatmap_bars_span_the_data_with_whole_labels() {
 fn snapshots_have_a_panel_and_a_time_legend_per_population() {
     let run = Run::solve(THREE_1D);
     let view = run.view();
-    let time = &run.saved.header.time;
+    let time = run.saved.header.time.as_ref().unwrap();
     let snaps = plot::snapshot_levels(time, Some(&[0.0, 0.3, 0.6, 1.0])).unwrap();
     assert_eq!(snaps.len(), 4);
     let path = run.path("snapshots.png");

@@ -10,7 +10,7 @@ use mfg::plot::{self, ColourMap, Figure, Quantity, Rect, Snapshot};
 use plot_common::{entry, frames, open, Run, THREE_2D, THREE_2D_CENTRES};
 
 fn snaps(run: &Run, levels: &[usize]) -> Vec<Snapshot> {
-    let t = &run.saved.header.time;
+    let t = run.saved.header.time.as_ref().unwrap();
     levels
         .iter()
         .map(|&level| Snapshot {
@@ -294,7 +294,7 @@ fn drawn_domains_keep_their_aspect_ratio() {
 #[test]
 fn titles_name_the_level_drawn() {
     let run = Run::solve(THREE_2D);
-    let time = &run.saved.header.time;
+    let time = run.saved.header.time.as_ref().unwrap();
     // dt = 0.1: 0.25 is drawn at level 2 or 3, 0.3 at level 3 exactly.
     let s = plot::snapshot_levels(time, Some(&[0.26, 0.3])).unwrap();
     let path = run.path("t.png");

@@ -37,7 +37,7 @@ fn nan_data_are_refused_with_the_place_named() {
     let names = saved.header.names();
     let view = View {
         grid: &saved.header.grid,
-        time: &saved.header.time,
+        time: saved.header.time.as_ref().unwrap(),
         names: &names,
         solution: &solution,
         controls: None,

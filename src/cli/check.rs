@@ -6,6 +6,7 @@
 
 use mfg::solve::auto::Plan;
 use mfg::solve::budget::{available_memory, bytes};
+use mfg::solve::stationary::StationarySettings;
 use mfg::solve::{MethodKind, Relaxation, Sizes};
 use mfg::{Problem, SolverSettings};
 
@@ -59,4 +60,39 @@ pub fn plan(problem: &Problem, settings: &SolverSettings) -> Result<Vec<String>,
             bytes(e.newton)
         ),
     ])
+}
+
+/// The lines `mfg check` prints about a stationary solve: the unknowns (u^k, m^k on every
+/// node, λ^k for the ergodic populations) and the relaxation's limits.
+pub fn plan_stationary(problem: &Problem, settings: &StationarySettings) -> Vec<String> {
+    let nodes = problem.grid().len();
+    let kinds: Vec<String> = problem
+        .populations()
+        .iter()
+        .map(|p| {
+            if p.discount() > 0.0 {
+                format!("{} discounted (rho = {})", p.name(), p.discount())
+            } else {
+                format!("{} ergodic (unknown lambda)", p.name())
+            }
+        })
+        .collect();
+    let ergodic = problem
+        .populations()
+        .iter()
+        .filter(|p| p.discount() == 0.0)
+        .count();
+    vec![
+        format!("stationary: {}", kinds.join(", ")),
+        format!(
+            "unknowns: {} = 2 × {} populations × {nodes} nodes + {ergodic} constants lambda",
+            2 * problem.k() * nodes + ergodic,
+            problem.k()
+        ),
+        format!(
+            "method: damped relaxation with policy-iteration HJB solves (sparse LU), at most {} \
+             iterations",
+            settings.max_iterations
+        ),
+    ]
 }

@@ -4,5 +4,8 @@
 //! ([`validate`]).
 
 pub mod check;
+pub mod inspect;
 pub mod output;
+pub mod plot;
+pub mod stationary;
 pub mod validate;

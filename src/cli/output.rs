@@ -2,7 +2,7 @@
 //! pictures. Read from the table the library keeps in [`mfg::config::Spec::output`], with
 //! unknown keys and bad values reported as invalid input naming the key.
 
-use mfg::config::{Config, Format};
+use mfg::config::{Config, Format, TimeKind};
 use mfg::{Error, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -43,6 +43,20 @@ impl OutputSpec {
                 .map_err(|e: toml::de::Error| Error::invalid("output", e.message().trim()))?,
         };
         spec.validate(cfg.spec.time.horizon)?;
+        if cfg.spec.time.kind == TimeKind::Stationary {
+            for (key, given) in [
+                ("checkpoint_every", spec.checkpoint_every.is_some()),
+                ("snapshot_times", spec.snapshot_times.is_some()),
+            ] {
+                if given {
+                    return Err(Error::invalid(
+                        format!("output.{key}"),
+                        "a stationary problem has no time levels to snapshot or checkpoint: \
+                         remove the key",
+                    ));
+                }
+            }
+        }
         Ok(spec)
     }
 
@@ -63,7 +77,7 @@ impl OutputSpec {
     }
 
     /// Checks the values.
-    pub fn validate(&self, horizon: f64) -> Result<()> {
+    pub fn validate(&self, horizon: Option<f64>) -> Result<()> {
         if let Some(Compression::Level(l)) = self.compression {
             if l > 9 {
                 return Err(Error::invalid(
@@ -78,7 +92,7 @@ impl OutputSpec {
                 "true: give a deflate level 0..=9, or false for none",
             ));
         }
-        if let Some(times) = &self.snapshot_times {
+        if let (Some(times), Some(horizon)) = (&self.snapshot_times, horizon) {
             if let Some(t) = times
                 .iter()
                 .find(|t| !(t.is_finite() && **t >= 0.0 && **t <= horizon))

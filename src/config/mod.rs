@@ -19,7 +19,7 @@ pub mod solver;
 pub use fields::{FieldSpec, OneOrMany, Profile, RegionSpec};
 pub use problem::{
     AxisSpec, CouplingSpec, ExitSpec, GridSpec, HamiltonianSpec, PopulationSpec, PowerSpec,
-    TimeSpec, VectorOrMatrix,
+    TimeKind, TimeSpec, VectorOrMatrix,
 };
 pub use solver::{
     AndersonSpec, HjbSpec, LinearSpec, MethodName, NewtonSpec, PicardSpec, SolverSpec,
@@ -28,6 +28,7 @@ pub use solver::{
 use crate::error::{Error, Result};
 pub use crate::expr::Parameters;
 use crate::problem::Problem;
+use crate::solve::stationary::StationarySettings;
 use crate::solve::SolverSettings;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -174,6 +175,35 @@ impl Spec {
     pub fn build(&self) -> Result<(Problem, SolverSettings)> {
         let settings = self.solver.build()?;
         Ok((self.build_problem_for(&settings)?, settings))
+    }
+
+    /// The settings of the stationary relaxation from `[solver]` (for `[time] kind =
+    /// "stationary"`): `max_iterations`, `tol_m`, `tol_residual` and the `[solver.hjb]`
+    /// tolerance and iteration cap of its policy iterations. The finite-horizon methods other
+    /// than the relaxation do not apply and are refused.
+    pub fn stationary_settings(&self) -> Result<StationarySettings> {
+        self.solver.build()?;
+        match self.solver.method {
+            MethodName::Auto | MethodName::Picard => {}
+            other => {
+                return Err(Error::invalid(
+                    "solver.method",
+                    format!(
+                        "{}: a stationary problem is solved by the damped relaxation (method = \
+                         \"auto\" or \"picard\"); Newton on the bordered stationary system \
+                         and the other finite-horizon methods do not apply to it",
+                        other.as_str()
+                    ),
+                ))
+            }
+        }
+        Ok(StationarySettings {
+            max_iterations: self.solver.max_iterations,
+            tol_m: self.solver.tol_m,
+            tol_residual: self.solver.tol_residual,
+            hjb_tol: self.solver.hjb.tol,
+            hjb_max_iterations: self.solver.hjb.max_iterations,
+        })
     }
 }
 

@@ -24,7 +24,19 @@ pub(super) fn field_notes(spec: &Spec, problem: &Problem) -> Vec<String> {
         .enumerate()
     {
         let field = format!("population[{k}]");
-        if let FieldSpec::Profile(Profile::Gaussian { amplitude, .. }) = &ps.initial {
+        let stationary = problem.horizon() == crate::problem::Horizon::Stationary;
+        if stationary && ps.initial.is_some() {
+            out.push(format!(
+                "{field}.initial is not used: a stationary problem has no initial density (its \
+                 solution does not depend on one)"
+            ));
+        }
+        if stationary && ps.terminal != FieldSpec::zero() {
+            out.push(format!(
+                "{field}.terminal is not used: a stationary problem has no terminal cost"
+            ));
+        }
+        if let Some(FieldSpec::Profile(Profile::Gaussian { amplitude, .. })) = &ps.initial {
             if *amplitude != 1.0 {
                 out.push(format!(
                     "{field}.initial.amplitude = {amplitude} has no effect: initial densities \
@@ -32,7 +44,8 @@ pub(super) fn field_notes(spec: &Spec, problem: &Problem) -> Vec<String> {
                 ));
             }
         }
-        for (name, values) in [("potential", p.potential()), ("terminal", p.terminal())] {
+        let costs = [("potential", p.potential()), ("terminal", p.terminal())];
+        for (name, values) in &costs[..if stationary { 1 } else { 2 }] {
             for axis in periodic_jumps(problem.grid(), values) {
                 out.push(format!(
                     "{field}.{name} is not periodic along {axis}, which is a periodic axis: it \

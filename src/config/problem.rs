@@ -55,14 +55,78 @@ fn default_boundary() -> Boundary {
     Boundary::Reflecting
 }
 
-/// `[time]`: horizon T and number of steps Nt.
+/// `[time]`: `kind` (`finite`, the default, or `stationary`), and for a finite problem the
+/// horizon T and the number of steps Nt (a stationary one has neither).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeSpec {
-    /// Horizon T.
-    pub horizon: f64,
-    /// Number of time steps Nt.
-    pub steps: usize,
+    /// The kind of problem in time.
+    #[serde(default, skip_serializing_if = "TimeKind::is_finite")]
+    pub kind: TimeKind,
+    /// Horizon T (finite problems).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<f64>,
+    /// Number of time steps Nt (finite problems).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+}
+
+/// `[time] kind`: a finite horizon [0, T], or the stationary (ergodic or discounted) problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeKind {
+    /// [0, T] on Nt steps, with terminal costs.
+    #[default]
+    Finite,
+    /// No time: ergodic for the populations with discount 0, discounted for the others.
+    Stationary,
+}
+
+impl TimeKind {
+    fn is_finite(&self) -> bool {
+        *self == TimeKind::Finite
+    }
+}
+
+impl TimeSpec {
+    /// The time grid of a finite problem (`None` for a stationary one), each missing or
+    /// superfluous key an error naming it.
+    pub fn grid(&self) -> Result<Option<TimeGrid>> {
+        match self.kind {
+            TimeKind::Finite => {
+                let need = |key: &str| {
+                    Error::invalid(
+                        format!("time.{key}"),
+                        "missing: a finite-horizon problem needs time.horizon and time.steps \
+                         (or time.kind = \"stationary\")",
+                    )
+                };
+                let horizon = self.horizon.ok_or_else(|| need("horizon"))?;
+                let steps = self.steps.ok_or_else(|| need("steps"))?;
+                Ok(Some(TimeGrid::new(horizon, steps)?))
+            }
+            TimeKind::Stationary => {
+                for (key, given) in [
+                    ("horizon", self.horizon.is_some()),
+                    ("steps", self.steps.is_some()),
+                ] {
+                    if given {
+                        return Err(Error::invalid(
+                            format!("time.{key}"),
+                            "a stationary problem (time.kind = \"stationary\") has no horizon \
+                             and no time steps: remove the key",
+                        ));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Nt, or 1 for a stationary problem (for the memory estimate).
+    fn steps_or_one(&self) -> usize {
+        self.steps.unwrap_or(1)
+    }
 }
 
 /// One `[[population]]`.
@@ -76,8 +140,10 @@ pub struct PopulationSpec {
     #[serde(default)]
     /// Hamiltonian (default quadratic, cost 1).
     pub hamiltonian: HamiltonianSpec,
-    /// Initial density m0 (normalised to the mass).
-    pub initial: FieldSpec,
+    /// Initial density m0 (normalised to the mass); required on a finite horizon, not used by
+    /// a stationary problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<FieldSpec>,
     #[serde(default = "one", skip_serializing_if = "is_one")]
     /// Mass M > 0 of the population (default 1): Σ_i m0_i h^d = M.
     pub mass: f64,
@@ -315,20 +381,38 @@ impl Spec {
         let sizes = Sizes {
             nodes: [g.x.n, g.y.as_ref().map_or(1, |y| y.n)],
             dim: axes.len(),
-            steps: self.time.steps,
+            steps: self.time.steps_or_one(),
             populations: self.populations.len(),
         };
         sizes.check(settings)?;
         let grid = Grid::new(axes)?;
-        let time = TimeGrid::new(self.time.horizon, self.time.steps)?;
+        let time_grid = self.time.grid()?;
         self.coupling.check_rows(self.populations.len())?;
         let pars = &self.parameters;
         for (name, value) in pars {
             crate::expr::check_parameter(name, *value, &format!("parameters.{name}"))?;
         }
-        let mut builder = Problem::builder(grid.clone(), time);
+        let mut builder = match time_grid {
+            Some(t) => Problem::builder(grid.clone(), t),
+            None => Problem::stationary_builder(grid.clone()),
+        };
+        let time = *builder.time();
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
+            // A stationary problem has no initial density: the uniform one stands in (the
+            // stationary solver starts from it).
+            let uniform = FieldSpec::Constant(1.0);
+            let initial = match (&p.initial, time_grid) {
+                (Some(f), _) => f,
+                (None, None) => &uniform,
+                (None, Some(_)) => {
+                    return Err(Error::invalid(
+                        format!("{field}.initial"),
+                        "missing: a finite-horizon problem needs the initial density of every \
+                         population",
+                    ))
+                }
+            };
             let mut pop = Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build());
             let times = time.levels();
             if let Some(b) = &p.drift {
@@ -354,7 +438,7 @@ impl Spec {
                     &format!("{field}.terminal"),
                     pars,
                 )?)
-                .initial_values(p.initial.sample(&grid, &format!("{field}.initial"), pars)?)
+                .initial_values(initial.sample(&grid, &format!("{field}.initial"), pars)?)
                 .exit_cost_values(
                     p.exit_cost
                         .sample(&grid, &format!("{field}.exit_cost"), pars)?,
@@ -379,7 +463,9 @@ impl Spec {
         if let (Some(y), Some(n)) = (self.grid.y.as_mut(), ny) {
             y.n = n;
         }
-        self.time.steps = steps;
+        if self.time.kind == TimeKind::Finite {
+            self.time.steps = Some(steps);
+        }
         self
     }
 }

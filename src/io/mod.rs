@@ -11,8 +11,9 @@ pub mod policy;
 pub mod report;
 
 pub use self::hdf5::{
-    read, read_header, verify, write, Header, Run, RunState, Saved, SavedCoupling, SavedPopulation,
-    WriteOptions, FORMAT_NAME, FORMAT_VERSION,
+    read, read_header, read_stationary, verify, write, write_stationary, Header, Run, RunState,
+    Saved, SavedCoupling, SavedPopulation, SavedStationary, WriteOptions, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 pub use policy::{read_policy, write_policy};
 pub use report::{write_report, ReportContext};
@@ -86,6 +87,17 @@ pub enum Error {
         path: PathBuf,
         /// The HDF5 library's message.
         detail: String,
+    },
+
+    /// A stationary result (no time axis) where a finite-horizon one was expected.
+    #[error(
+        "{}: holds a stationary result (fields without a time axis): read it with \
+         io::read_stationary",
+        path.display()
+    )]
+    Stationary {
+        /// The file.
+        path: PathBuf,
     },
 
     /// An mfg file that lacks a part of the layout or has a part of the wrong shape.

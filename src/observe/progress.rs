@@ -186,6 +186,18 @@ pub fn contraction_rate(history: &[StepStats]) -> Option<f64> {
 
 impl Observer for Progress {
     fn step(&mut self, _iterate: &Iterate, history: &[StepStats]) -> Control {
+        self.record(history)
+    }
+
+    fn finish(&mut self, solution: &Solution) {
+        self.done(solution.termination, &solution.history);
+    }
+}
+
+impl Progress {
+    /// Shows the progress after the last step of `history` (what [`Observer::step`] does,
+    /// for solvers without an [`Iterate`], such as the stationary one).
+    pub fn record(&mut self, history: &[StepStats]) -> Control {
         if self.first {
             // Speed counts the iterations of this process only (a resumed run starts late).
             self.first = false;
@@ -219,10 +231,11 @@ impl Observer for Progress {
         Control::Continue
     }
 
-    fn finish(&mut self, solution: &Solution) {
+    /// Ends the display: the run ended with `termination` after `history`.
+    pub fn done(&mut self, termination: Termination, history: &[StepStats]) {
         // Converged also counts when the residual stopped at its round-off floor above the
         // tolerance.
-        if solution.termination == Termination::Converged {
+        if termination == Termination::Converged {
             self.position = 1.0;
         }
         if let Some(b) = self.bar.take() {
@@ -232,9 +245,9 @@ impl Observer for Progress {
         if self.mode == ProgressMode::Lines {
             eprintln!(
                 "{} after {} iterations  {}",
-                solution.termination.as_str(),
-                solution.history.len(),
-                self.describe(&solution.history)
+                termination.as_str(),
+                history.len(),
+                self.describe(history)
             );
         }
     }

@@ -30,12 +30,14 @@ mod layout;
 mod lines;
 mod quiver;
 pub mod rl;
+mod stationary;
 
 pub use axes::{format_time, tick_labels, ticks};
 pub use colours::{colour, ColourMap, Scale, PALETTE};
 pub use field2d::{animation_2d, animation_levels, snapshots_2d, velocity_2d};
 pub use heatmap::heatmap_1d;
 pub use lines::{convergence, mass, profiles_1d};
+pub use stationary::{render_stationary, StationaryView};
 
 use crate::field::Field;
 use crate::grid::{Grid, TimeGrid};

@@ -42,13 +42,29 @@ pub use region::{Region, Shape};
 use crate::error::{Error, Result};
 use crate::grid::{Grid, TimeGrid};
 
-/// The time structure of a problem. Only the finite horizon [0, T] on a [`TimeGrid`] exists so
-/// far; discounted and stationary (ergodic) problems are to be added as further kinds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The time structure of a problem. Discounting is per population (ρ_k,
+/// [`PopulationBuilder::discount`]) in both kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Horizon {
-    /// Finite horizon T with terminal cost g^k, on the problem's time grid.
+    /// Finite horizon T with terminal cost g^k, on the problem's time grid; solved by
+    /// [`crate::solve::solve`].
     Finite,
+    /// No time: the stationary system of docs/geometry.md ("Stationary problems"), ergodic
+    /// (with the constant λ^k) for ρ_k = 0 and discounted for ρ_k > 0; solved by
+    /// [`crate::solve::stationary::solve_stationary`]. Terminal costs are not part of it, and
+    /// [`Problem::time`] is a nominal one-step grid that no stationary computation reads.
+    Stationary,
+}
+
+impl Horizon {
+    /// `finite` or `stationary`, as configurations and result files spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Horizon::Finite => "finite",
+            Horizon::Stationary => "stationary",
+        }
+    }
 }
 
 /// A validated multi-population MFG on a space-time grid.
@@ -71,6 +87,7 @@ pub struct Problem {
 pub struct ProblemBuilder<'a> {
     grid: Grid,
     time: TimeGrid,
+    horizon: Horizon,
     populations: Vec<PopulationBuilder<'a>>,
     coupling: Box<dyn Coupling>,
     obstacles: Vec<Region>,
@@ -78,6 +95,11 @@ pub struct ProblemBuilder<'a> {
 }
 
 impl<'a> ProblemBuilder<'a> {
+    /// The time grid the problem is built on (nominal for a stationary one).
+    pub fn time(&self) -> &TimeGrid {
+        &self.time
+    }
+
     /// Adds an obstacle: its nodes are removed from every population's state space.
     pub fn obstacle(mut self, region: impl Into<Region>) -> Self {
         self.obstacles.push(region.into());
@@ -150,7 +172,12 @@ impl<'a> ProblemBuilder<'a> {
                     ),
                 ));
             }
-            let mut initial = p.initial.sample(&grid);
+            // A stationary problem has no initial density: the uniform one on the state space
+            // stands in for it (the stationary solver starts from it).
+            let mut initial = match self.horizon {
+                Horizon::Stationary => live.iter().map(|&l| f64::from(u8::from(l))).collect(),
+                Horizon::Finite => p.initial.sample(&grid),
+            };
             check_field(&grid, &initial, &format!("{field}.initial"))?;
             if let Some((i, v)) = initial.iter().enumerate().find(|(_, v)| **v < 0.0) {
                 return Err(Error::invalid(
@@ -270,13 +297,16 @@ impl<'a> ProblemBuilder<'a> {
         let problem = Problem {
             grid,
             time: self.time,
-            horizon: Horizon::Finite,
+            horizon: self.horizon,
             populations,
             coupling: self.coupling,
             obstacles,
             exits,
         };
         problem.validate()?;
+        if problem.horizon == Horizon::Stationary {
+            problem.check_stationary()?;
+        }
         Ok(problem)
     }
 }
@@ -287,6 +317,7 @@ impl Problem {
         ProblemBuilder {
             grid,
             time,
+            horizon: Horizon::Finite,
             populations: Vec::new(),
             coupling: Box::new(NoCoupling),
             obstacles: Vec::new(),
@@ -294,12 +325,23 @@ impl Problem {
         }
     }
 
+    /// A builder of a stationary problem ([`Horizon::Stationary`]) on `grid`: the same
+    /// populations, coupling, regions and obstacles as a finite one, without time (the
+    /// populations' terminal costs are ignored, and their initial densities replaced by the
+    /// uniform density of their mass on their state spaces).
+    pub fn stationary_builder<'a>(grid: Grid) -> ProblemBuilder<'a> {
+        let nominal = TimeGrid::new(1.0, 1).expect("T = 1 with one step is a valid time grid");
+        let mut b = Problem::builder(grid, nominal);
+        b.horizon = Horizon::Stationary;
+        b
+    }
+
     /// The spatial grid.
     pub fn grid(&self) -> &Grid {
         &self.grid
     }
 
-    /// The time grid.
+    /// The time grid (a nominal one for a [`Horizon::Stationary`] problem).
     pub fn time(&self) -> &TimeGrid {
         &self.time
     }
@@ -307,6 +349,29 @@ impl Problem {
     /// The time structure.
     pub fn horizon(&self) -> Horizon {
         self.horizon
+    }
+
+    /// Refuses, naming the field, what the stationary system cannot express: exits (all the
+    /// mass would leave, no stationary density exists) and costs or drifts that depend on t.
+    /// Checked when a stationary problem is built, and by the stationary solver for a finite
+    /// problem whose stationary version it is asked for.
+    pub fn check_stationary(&self) -> Result<()> {
+        if self.has_exits() {
+            return Err(Error::invalid(
+                "exit",
+                "a stationary problem with exits has no stationary density (all the mass \
+                 leaves); solve it on a finite horizon",
+            ));
+        }
+        for (k, p) in self.populations.iter().enumerate() {
+            if p.is_time_dependent() {
+                return Err(Error::invalid(
+                    format!("population[{k}].potential"),
+                    "a stationary problem needs a potential and a drift that do not depend on t",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The exit nodes of the domain (true: exit), whichever population lives there.
@@ -401,11 +466,13 @@ impl Problem {
 
     /// One-paragraph human summary.
     pub fn describe(&self) -> String {
+        let time = match self.horizon {
+            Horizon::Stationary => "stationary".to_string(),
+            Horizon::Finite => format!("T = {}, {} steps", self.time.horizon, self.time.nt),
+        };
         let mut s = format!(
-            "grid {}; T = {}, {} steps; coupling {}",
+            "grid {}; {time}; coupling {}",
             self.grid.describe(),
-            self.time.horizon,
-            self.time.nt,
             self.coupling.describe()
         );
         for p in &self.populations {

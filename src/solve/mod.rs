@@ -36,7 +36,7 @@ pub use stopping::{Stopping, UChange};
 /// The unknowns (u, m) of the discrete system, defined with it in [`crate::scheme`].
 pub use crate::scheme::Iterate;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::scheme::HjbSettings;
 
@@ -114,6 +114,13 @@ pub fn solve_with(
     resume: Option<Resume>,
     observer: &mut dyn Observer,
 ) -> Result<Solution> {
+    if problem.horizon() == crate::problem::Horizon::Stationary {
+        return Err(Error::invalid(
+            "time.kind",
+            "the problem is stationary: it has no time grid to march on; solve it with \
+             solve::stationary::solve_stationary",
+        ));
+    }
     Sizes::of(problem).check(settings)?;
     let mut method = settings.build(problem)?;
     let start = resume.unwrap_or_else(|| Resume {

@@ -22,7 +22,7 @@
 //! [`super::damping`]. Newton on the whole bordered (u, λ, m) system is not implemented yet.
 
 use super::damping::AdaptiveTheta;
-use super::Termination;
+use super::{Control, StepStats, Termination};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::linalg::sparse_lu::{SparseLu, SparseLuParams};
@@ -58,19 +58,6 @@ impl Default for StationarySettings {
     }
 }
 
-/// One outer iteration of the relaxation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StationaryStep {
-    /// max_k h^d Σ_i |m_new − m_old|.
-    pub delta_m: f64,
-    /// Residual of the stationary system at the new iterate ([`residual`]).
-    pub residual: f64,
-    /// The damping θ of the step.
-    pub theta: f64,
-    /// Policy iterations of the step's HJB solves (all populations).
-    pub inner_iterations: usize,
-}
-
 /// The result of a stationary solve: per population its u, m and λ (0 for a discounted one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StationarySolution {
@@ -84,33 +71,55 @@ pub struct StationarySolution {
     pub termination: Termination,
     /// Why, when it did not converge.
     pub detail: Option<String>,
-    /// One entry per outer iteration.
-    pub history: Vec<StationaryStep>,
+    /// One entry per outer iteration: `delta_u` and `delta_m` the changes of u and m,
+    /// `residual` (`residual_hjb`, `residual_fp`) that of the stationary system at the new
+    /// iterate ([`residual`]), `theta` the damping, `inner_iterations` the policy iterations of
+    /// the step's HJB solves (all populations).
+    pub history: Vec<StepStats>,
+    /// `relaxation`: the method that produced it.
+    pub method: String,
+}
+
+impl StationarySolution {
+    /// The optimal feedback α^k = −∂_p Ĥ^k at every node, one vector per axis (the velocity the
+    /// stationary FP equation transports m^k with).
+    pub fn controls(&self, problem: &Problem, k: usize) -> Vec<Vec<f64>> {
+        let grid = problem.grid();
+        let m_all: Vec<&[f64]> = self.m.iter().map(|v| v.as_slice()).collect();
+        let mut out = vec![vec![0.0; grid.len()]; grid.dim()];
+        crate::scheme::generator::controls_level(
+            grid,
+            problem.population(k),
+            &self.u[k],
+            &m_all,
+            &mut out,
+        );
+        out
+    }
+}
+
+/// The residual of the stationary system: its HJB and FP parts and the round-off bound below
+/// which the HJB part cannot be computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StationaryResidual {
+    /// max_k max_i |ρu + op + λ − F| over the active nodes.
+    pub hjb: f64,
+    /// max_k h^d Σ_i |Q(u^k)ᵀ m^k|.
+    pub fp: f64,
+    /// The HJB part's round-off bound (see [`StationarySettings::tol_residual`]).
+    pub floor: f64,
+}
+
+impl StationaryResidual {
+    /// The larger part (NaN if either is NaN).
+    pub fn norm(&self) -> f64 {
+        crate::scheme::nan_max(self.hjb, self.fp)
+    }
 }
 
 /// Whether population k's stationary problem is ergodic (ρ_k = 0) or discounted.
 fn ergodic(problem: &Problem, k: usize) -> bool {
     problem.population(k).discount() == 0.0
-}
-
-/// Refuses what has no stationary meaning here, naming the field.
-fn check(problem: &Problem) -> Result<()> {
-    if problem.has_exits() {
-        return Err(Error::invalid(
-            "exit",
-            "a stationary problem with exits has no stationary density (all the mass leaves); \
-             solve it on a finite horizon",
-        ));
-    }
-    for (k, p) in problem.populations().iter().enumerate() {
-        if p.is_time_dependent() {
-            return Err(Error::invalid(
-                format!("population[{k}].potential"),
-                "a stationary problem needs a potential and a drift that do not depend on t",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// max|op + ρu + λ − F| over the active nodes (the HJB part of the residual) for population k,
@@ -149,20 +158,30 @@ fn hjb_residual(
 /// The residual of the stationary system at (u, λ, m): the largest over the populations of
 /// the HJB residual (units of u) and of h^d Σ_i |(Q(u^k)ᵀ m^k)_i| (units of mass); and the
 /// largest round-off bound of the HJB residuals.
-pub fn residual(problem: &Problem, u: &[Vec<f64>], lambda: &[f64], m: &[Vec<f64>]) -> (f64, f64) {
+pub fn residual(
+    problem: &Problem,
+    u: &[Vec<f64>],
+    lambda: &[f64],
+    m: &[Vec<f64>],
+) -> StationaryResidual {
     let grid = problem.grid();
     let m_all: Vec<&[f64]> = m.iter().map(|v| v.as_slice()).collect();
     let mut gen = Generator::zeros(grid);
     let mut buf = vec![0.0; grid.len()];
-    let (mut worst, mut floor) = (0.0f64, 0.0f64);
+    let mut out = StationaryResidual {
+        hjb: 0.0,
+        fp: 0.0,
+        floor: 0.0,
+    };
     for k in 0..problem.k() {
         let (r, f) = hjb_residual(problem, k, &u[k], lambda[k], &m_all, &mut gen, &mut buf);
         gen.apply_transpose(grid, &m[k], &mut buf);
         let fp = buf.iter().map(|v| v.abs()).sum::<f64>() * grid.cell_volume();
-        worst = crate::scheme::nan_max(worst, crate::scheme::nan_max(r, fp));
-        floor = floor.max(f);
+        out.hjb = crate::scheme::nan_max(out.hjb, r);
+        out.fp = crate::scheme::nan_max(out.fp, fp);
+        out.floor = out.floor.max(f);
     }
-    (worst, floor)
+    out
 }
 
 /// Solves population k's stationary HJB for the densities `m_all` by policy iteration from
@@ -379,7 +398,19 @@ pub fn solve_stationary(
     problem: &Problem,
     settings: &StationarySettings,
 ) -> Result<StationarySolution> {
-    check(problem)?;
+    solve_stationary_with(problem, settings, &mut |_| Control::Continue)
+}
+
+/// [`solve_stationary`], calling `on_step` with the history after every outer iteration: it
+/// may stop the solve ([`Control::Stop`]: the result ends as [`Termination::Interrupted`]),
+/// e.g. on Ctrl-C, or draw a progress bar.
+pub fn solve_stationary_with(
+    problem: &Problem,
+    settings: &StationarySettings,
+    on_step: &mut dyn FnMut(&[StepStats]) -> Control,
+) -> Result<StationarySolution> {
+    problem.check_stationary()?;
+    let start = std::time::Instant::now();
     let grid = problem.grid();
     let (n, kk) = (grid.len(), problem.k());
     let hd = grid.cell_volume();
@@ -412,7 +443,8 @@ pub fn solve_stationary(
     let mut history = Vec::new();
     let mut termination = Termination::MaxIterations;
     let mut detail = None;
-    for _ in 0..settings.max_iterations {
+    for iteration in 1..=settings.max_iterations {
+        let u_old = u.clone();
         let m_all: Vec<&[f64]> = m.iter().map(|v| v.as_slice()).collect();
         let mut inner = 0;
         let mut best = Vec::with_capacity(kk);
@@ -458,8 +490,9 @@ pub fn solve_stationary(
             .zip(&new)
             .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() * hd)
             .fold(0.0, f64::max);
-        let (r, floor) = residual(problem, &u, &lambda, &new);
-        let tol_residual = settings.tol_residual.max(10.0 * floor);
+        let res = residual(problem, &u, &lambda, &new);
+        let r = res.norm();
+        let tol_residual = settings.tol_residual.max(10.0 * res.floor);
         let as_fields = |v: &[Vec<f64>]| -> Vec<Field> {
             v.iter().map(|x| Field::from_vec(n, x.clone())).collect()
         };
@@ -468,11 +501,21 @@ pub fn solve_stationary(
         // Residuals below a tenth of the tolerance are not judged (round-off).
         damping.update(&old_refs, &new_f, hd, delta_m, r, 0.1 * tol_residual);
         m = new;
-        history.push(StationaryStep {
+        let delta_u = u
+            .iter()
+            .zip(&u_old)
+            .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+            .fold(0.0, crate::scheme::nan_max);
+        history.push(StepStats {
+            iteration,
+            delta_u,
             delta_m,
             residual: r,
-            theta,
+            residual_hjb: res.hjb,
+            residual_fp: res.fp,
+            seconds: start.elapsed().as_secs_f64(),
             inner_iterations: inner,
+            theta,
         });
         if !r.is_finite() {
             termination = Termination::NonFinite;
@@ -480,6 +523,10 @@ pub fn solve_stationary(
         }
         if delta_m <= settings.tol_m && r <= tol_residual {
             termination = Termination::Converged;
+            break;
+        }
+        if on_step(&history) == Control::Stop {
+            termination = Termination::Interrupted;
             break;
         }
     }
@@ -500,5 +547,6 @@ pub fn solve_stationary(
         termination,
         detail,
         history,
+        method: "relaxation".to_string(),
     })
 }

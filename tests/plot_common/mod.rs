@@ -60,7 +60,7 @@ impl Run {
     pub fn view(&self) -> View<'_> {
         View {
             grid: &self.saved.header.grid,
-            time: &self.saved.header.time,
+            time: self.saved.header.time.as_ref().unwrap(),
             names: &self.names,
             solution: &self.saved.solution,
             controls: Some(&self.controls),

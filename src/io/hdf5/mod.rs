@@ -9,9 +9,11 @@
 //! also reads every field, so that damaged data (checksums) are found; [`Saved::rebuild`]
 //! recreates the [`Problem`] from the stored configuration.
 
+mod populations;
 mod read;
 mod scales;
 mod schema;
+mod stationary;
 mod write;
 
 // For the policy files and reports of `mfg validate` (io/policy.rs, io/report.rs).
@@ -21,11 +23,13 @@ pub(super) use write::{
     attr_f64, attr_str, attr_u64, dataset_1d, field_shape, replace_hdf5, vlu, Ctx,
 };
 
+pub use stationary::{read_stationary, write_stationary, SavedStationary};
+
 use super::{Error, Result};
 use crate::config::{Config, Format};
 use crate::grid::{Grid, TimeGrid};
 use crate::problem::coupling::CouplingTerm;
-use crate::problem::Problem;
+use crate::problem::{Horizon, Problem};
 use crate::solve::{Iterate, Resume, Solution, SolverSettings, StepStats, Termination};
 use std::path::{Path, PathBuf};
 
@@ -151,6 +155,9 @@ pub struct SavedPopulation {
     pub hamiltonian_kind: String,
     /// Hamiltonian parameters by name.
     pub parameters: Vec<(String, f64)>,
+    /// The ergodic constant λ^k of a stationary result (0 for a discounted population);
+    /// `None` on a finite horizon.
+    pub lambda: Option<f64>,
 }
 
 /// The coupling as stored in `/coupling` (format version 2 and later).
@@ -196,8 +203,8 @@ pub struct Header {
     pub coupling_terms: SavedCoupling,
     /// The spatial grid.
     pub grid: Grid,
-    /// The time grid.
-    pub time: TimeGrid,
+    /// The time grid; `None` for a stationary result, whose fields have no time axis.
+    pub time: Option<TimeGrid>,
     /// The populations, in order.
     pub populations: Vec<SavedPopulation>,
     /// Name of the method that produced the file.
@@ -235,7 +242,8 @@ impl Header {
     /// the grids match the ones stored.
     pub fn rebuild(&self) -> Result<(Problem, SolverSettings)> {
         let (problem, settings) = self.config()?.build()?;
-        if problem.grid().axes() != self.grid.axes() || *problem.time() != self.time {
+        let time = (problem.horizon() == Horizon::Finite).then(|| *problem.time());
+        if problem.grid().axes() != self.grid.axes() || time != self.time {
             return Err(Error::Damaged {
                 path: self.path.clone(),
                 what: "the stored configuration does not describe the stored grids".into(),

@@ -143,7 +143,8 @@ const DRIFTS: [&str; 2] = ["drift_x", "drift_y"];
 /// The sizes the file declares, checked against every dataset of the schema.
 struct Layout {
     grid: Grid,
-    time: TimeGrid,
+    /// `None` for a stationary result (no time axis).
+    time: Option<TimeGrid>,
     state: RunState,
     names: Vec<String>,
     iterations: usize,
@@ -196,14 +197,31 @@ fn layout(o: &Opened<'_>) -> Result<Layout> {
         .ok_or_else(|| c.damaged(format!("unknown termination {termination:?}")))?;
 
     let grid = grid(c, file)?;
-    let time = time(c, file)?;
+    // Files written before stationary results existed have no `horizon`: they are finite.
+    let stationary = match c.opt_string(file, "horizon")?.as_deref() {
+        None | Some("finite") => false,
+        Some("stationary") => true,
+        Some(other) => return Err(c.damaged(format!("unknown horizon {other:?}"))),
+    };
+    let time = if stationary {
+        None
+    } else {
+        Some(time(c, file)?)
+    };
     let iterations = usize::try_from(c.u64(file, "iterations")?)
         .map_err(|_| c.damaged("attribute iterations is too large".into()))?;
     let names = population_names(c, file)?;
 
-    // Every population's fields, of shape (Nt+1, [Ny,] Nx).
-    let levels = time.nt + 1;
-    let shape = field_shape(&grid, levels);
+    // Every population's fields, of shape (Nt+1, [Ny,] Nx), or ([Ny,] Nx) when stationary.
+    let levels = time.map_or(0, |t| t.nt + 1);
+    let full = field_shape(&grid, levels);
+    let shape = if stationary {
+        full[1..].to_vec()
+    } else {
+        full.clone()
+    };
+    // The shape of the fields that do not depend on time.
+    let space = &full[1..];
     product(c, &shape)?;
     let pops = c.group(file, "populations")?;
     // Version 1 wrote the controls into every file; later versions into finished runs only.
@@ -231,38 +249,48 @@ fn layout(o: &Opened<'_>) -> Result<Layout> {
             c.dataset(&pg, f, Kind::F64, &shape)?;
             arrays.push((name.clone(), f));
         }
-        for f in ["initial", "potential", "terminal"] {
-            c.dataset(&pg, f, Kind::F64, &shape[1..])?;
+        if stationary {
+            c.f64(&pg, "lambda")?;
+        }
+        let statics: &[&'static str] = if stationary {
+            &["potential"]
+        } else {
+            &["initial", "potential", "terminal"]
+        };
+        for &f in statics {
+            c.dataset(&pg, f, Kind::F64, space)?;
             arrays.push((name.clone(), f));
         }
         if o.version >= 2 {
             // The state space and the mass of the population (since the regions landed).
             c.f64(&pg, "mass")?;
-            c.dataset(&pg, "live", Kind::U8, &shape[1..])?;
+            c.dataset(&pg, "live", Kind::U8, space)?;
             if pg.link_exists("exit") {
-                c.dataset(&pg, "exit", Kind::U8, &shape[1..])?;
-                c.dataset(&pg, "exit_cost", Kind::F64, &shape[1..])?;
-                c.dataset(&pg, "absorbed", Kind::F64, &shape)?;
-                c.dataset(&pg, "exited", Kind::F64, &shape[..1])?;
+                c.dataset(&pg, "exit", Kind::U8, space)?;
+                c.dataset(&pg, "exit_cost", Kind::F64, space)?;
+                c.dataset(&pg, "absorbed", Kind::F64, &full)?;
+                c.dataset(&pg, "exited", Kind::F64, &full[..1])?;
                 for f in ["exit_cost", "absorbed", "exited"] {
                     arrays.push((name.clone(), f));
                 }
             }
             for drift in DRIFTS.iter().take(grid.dim()) {
                 if pg.link_exists(drift) {
-                    c.dataset(&pg, drift, Kind::F64, &shape[1..])?;
+                    c.dataset(&pg, drift, Kind::F64, space)?;
                     arrays.push((name.clone(), drift));
                 }
             }
             // Written when V^k or b^k depends on time.
             for f in ["potential_t", "drift_x_t", "drift_y_t"] {
                 if pg.link_exists(f) {
-                    c.dataset(&pg, f, Kind::F64, &shape)?;
+                    c.dataset(&pg, f, Kind::F64, &full)?;
                     arrays.push((name.clone(), f));
                 }
             }
-            c.dataset(&pg, "t", Kind::F64, &[levels])?;
-            arrays.push((name.clone(), "t"));
+            if !stationary {
+                c.dataset(&pg, "t", Kind::F64, &[levels])?;
+                arrays.push((name.clone(), "t"));
+            }
             for (a, axis) in grid.axes().iter().enumerate() {
                 c.dataset(&pg, AXES[a], Kind::F64, &[axis.n])?;
                 arrays.push((name.clone(), AXES[a]));
@@ -546,6 +574,11 @@ fn header(o: &Opened<'_>, l: &Layout) -> Result<Header> {
             hamiltonian: c.string(&pg, "hamiltonian")?,
             hamiltonian_kind: c.string(&pg, "hamiltonian_kind")?,
             parameters,
+            lambda: if l.time.is_none() {
+                Some(c.f64(&pg, "lambda")?)
+            } else {
+                None
+            },
         });
     }
 
@@ -614,6 +647,11 @@ pub(super) fn read_header_of(path: &Path) -> Result<Header> {
 pub(super) fn read_saved(path: &Path) -> Result<Saved> {
     let o = open(path)?;
     let l = layout(&o)?;
+    if l.time.is_none() {
+        return Err(Error::Stationary {
+            path: path.to_path_buf(),
+        });
+    }
     let header = header(&o, &l)?;
     let pops = o.c.group(&o.file, "populations")?;
     let nodes = header.grid.len();

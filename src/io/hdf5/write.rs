@@ -11,8 +11,8 @@ use crate::config::{Config, Format};
 use crate::files::{self, OutputLock};
 use crate::io::{Error, Result};
 use crate::problem::coupling::CouplingTerm;
-use crate::problem::Problem;
-use crate::solve::{Solution, StepStats, Termination};
+use crate::problem::{Horizon, Problem};
+use crate::solve::StepStats;
 use ::hdf5 as h5;
 use h5::types::VarLenUnicode;
 use std::path::Path;
@@ -135,7 +135,7 @@ pub(in crate::io) fn dataset_1d<T: h5::H5Type>(
 
 /// How an array is stored.
 #[derive(Clone, Copy)]
-enum Storage {
+pub(super) enum Storage {
     /// Chunked as given, with the optional deflate level (after the shuffle filter).
     Chunked(Option<u8>),
     /// One chunk for the whole array.
@@ -145,17 +145,17 @@ enum Storage {
 }
 
 /// The metadata every array carries for netCDF/CF readers.
-struct Meta<'a> {
-    long_name: &'a str,
-    units: &'a str,
-    description: &'a str,
+pub(super) struct Meta<'a> {
+    pub(super) long_name: &'a str,
+    pub(super) units: &'a str,
+    pub(super) description: &'a str,
 }
 
 /// The file being written: its path (for errors) and every dataset opened so far, kept open
 /// until the final flush.
-struct Writer<'a> {
-    path: &'a Path,
-    open: Vec<h5::Dataset>,
+pub(super) struct Writer<'a> {
+    pub(super) path: &'a Path,
+    pub(super) open: Vec<h5::Dataset>,
 }
 
 impl Writer<'_> {
@@ -163,32 +163,32 @@ impl Writer<'_> {
         vlu(self.path, s)
     }
 
-    fn attr_str(&self, loc: &h5::Location, name: &str, value: &str) -> Result<()> {
+    pub(super) fn attr_str(&self, loc: &h5::Location, name: &str, value: &str) -> Result<()> {
         attr_str(self.path, loc, name, value)
     }
 
-    fn attr_f64(&self, loc: &h5::Location, name: &str, value: f64) -> Result<()> {
+    pub(super) fn attr_f64(&self, loc: &h5::Location, name: &str, value: f64) -> Result<()> {
         attr_f64(self.path, loc, name, value)
     }
 
-    fn attr_u64(&self, loc: &h5::Location, name: &str, value: u64) -> Result<()> {
+    pub(super) fn attr_u64(&self, loc: &h5::Location, name: &str, value: u64) -> Result<()> {
         attr_u64(self.path, loc, name, value)
     }
 
-    fn meta(&self, d: &h5::Dataset, meta: &Meta<'_>) -> Result<()> {
+    pub(super) fn meta(&self, d: &h5::Dataset, meta: &Meta<'_>) -> Result<()> {
         self.attr_str(d, "long_name", meta.long_name)?;
         self.attr_str(d, "units", meta.units)?;
         self.attr_str(d, "description", meta.description)
     }
 
-    fn group(&self, parent: &h5::Group, name: &str) -> Result<h5::Group> {
+    pub(super) fn group(&self, parent: &h5::Group, name: &str) -> Result<h5::Group> {
         parent.create_group(name).ctx(self.path, || {
             format!("creating group {name} in {}", parent.name())
         })
     }
 
     /// An array of `shape`, with checksums; kept open until the end.
-    fn array<T: h5::H5Type>(
+    pub(super) fn array<T: h5::H5Type>(
         &mut self,
         g: &h5::Group,
         name: &str,
@@ -224,7 +224,7 @@ impl Writer<'_> {
     }
 
     /// A 1-D coordinate marked as the dimension scale `name` (netCDF dimension and coordinate).
-    fn scale<T: h5::H5Type>(
+    pub(super) fn scale<T: h5::H5Type>(
         &mut self,
         g: &h5::Group,
         name: &str,
@@ -254,15 +254,34 @@ pub(super) fn write_file(
     config: Option<&Config>,
     options: &WriteOptions,
 ) -> Result<()> {
+    with_new_file(path, |w, file| {
+        contents(w, file, problem, run, config, options)
+    })
+}
+
+/// Creates the file at `path`, lets `contents` fill it, then flushes and closes it, checking
+/// both (every dataset stays open until the flush, see the module documentation).
+pub(super) fn with_new_file(
+    path: &Path,
+    contents: impl FnOnce(&mut Writer<'_>, &h5::File) -> Result<()>,
+) -> Result<()> {
     let file = crate::io::create_h5(path).ctx(path, || "creating the file".into())?;
     let mut w = Writer {
         path,
         open: Vec::new(),
     };
-    contents(&mut w, &file, problem, run, config, options)?;
+    contents(&mut w, &file)?;
     file.flush().ctx(path, || "flushing the file".into())?;
     drop(w);
     file.close().ctx(path, || "closing the file".into())
+}
+
+/// The deflate level the options ask for, if this HDF5 library has the filter.
+pub(super) fn deflate_of(options: &WriteOptions) -> Option<u8> {
+    options
+        .compression
+        .filter(|_| h5::filters::deflate_available())
+        .map(|l| l.min(9))
 }
 
 fn contents(
@@ -273,26 +292,45 @@ fn contents(
     config: Option<&Config>,
     options: &WriteOptions,
 ) -> Result<()> {
-    let deflate = options
-        .compression
-        .filter(|_| h5::filters::deflate_available())
-        .map(|l| l.min(9));
-    root_attributes(w, file, problem, run, config, deflate)?;
+    let deflate = deflate_of(options);
+    root_attributes(w, file, problem, &Ending::of(run), config, deflate)?;
     grids(w, file, problem)?;
     coupling(w, file, problem)?;
-    populations(w, file, problem, run, deflate)?;
+    super::populations::populations(w, file, problem, run, deflate)?;
     history(w, file, run.history)
 }
 
-fn root_attributes(
+/// How a run ended, as the root attributes and `/history` record it.
+pub(super) struct Ending<'a> {
+    pub(super) history: &'a [StepStats],
+    pub(super) method: &'a str,
+    pub(super) state: RunState,
+    pub(super) detail: Option<&'a str>,
+    pub(super) events: &'a [String],
+}
+
+impl<'a> Ending<'a> {
+    fn of(run: &Run<'a>) -> Self {
+        Ending {
+            history: run.history,
+            method: run.method,
+            state: run.state,
+            detail: run.detail,
+            events: run.events,
+        }
+    }
+}
+
+/// The root attributes: provenance, the problem, how the run ended, the population names.
+pub(super) fn root_attributes(
     w: &Writer<'_>,
     file: &h5::File,
     problem: &Problem,
-    run: &Run<'_>,
+    end: &Ending<'_>,
     config: Option<&Config>,
     deflate: Option<u8>,
 ) -> Result<()> {
-    let last = run.history.last();
+    let last = end.history.last();
     w.attr_str(file, "format", FORMAT_NAME)?;
     w.attr_u64(file, "format_version", FORMAT_VERSION.into())?;
     w.attr_str(file, "mfg_version", env!("CARGO_PKG_VERSION"))?;
@@ -311,18 +349,19 @@ fn root_attributes(
             w.attr_str(file, "title", t)?;
         }
     }
+    w.attr_str(file, "horizon", problem.horizon().as_str())?;
     w.attr_str(file, "problem", &problem.describe())?;
     w.attr_str(file, "coupling", &problem.coupling().describe())?;
     w.attr_u64(file, "dimension", problem.grid().dim() as u64)?;
-    w.attr_str(file, "method", run.method)?;
-    w.attr_str(file, "termination", run.state.as_str())?;
-    if let Some(detail) = run.detail {
+    w.attr_str(file, "method", end.method)?;
+    w.attr_str(file, "termination", end.state.as_str())?;
+    if let Some(detail) = end.detail {
         w.attr_str(file, "termination_detail", detail)?;
     }
-    if !run.events.is_empty() {
-        w.attr_str(file, "solver_events", &run.events.join("\n"))?;
+    if !end.events.is_empty() {
+        w.attr_str(file, "solver_events", &end.events.join("\n"))?;
     }
-    w.attr_u64(file, "iterations", run.history.len() as u64)?;
+    w.attr_u64(file, "iterations", end.history.len() as u64)?;
     let residual = last.map_or(f64::NAN, |s| s.residual);
     w.attr_f64(file, "final_residual", residual)?;
     w.attr_f64(file, "wall_time_seconds", last.map_or(0.0, |s| s.seconds))?;
@@ -341,10 +380,14 @@ fn root_attributes(
         .create("population_names")
         .and_then(|a| a.write_raw(&names))
         .ctx(w.path, || "writing attribute population_names".into())?;
+    let scales = match problem.horizon() {
+        Horizon::Stationary => "y, x",
+        _ => "t, y, x",
+    };
     w.attr_str(
         file,
         "Conventions",
-        "mfg-solution; netCDF-4 dimension scales t, y, x in every population group",
+        &format!("mfg-solution; netCDF-4 dimension scales {scales} in every population group"),
     )
 }
 
@@ -358,17 +401,18 @@ const Y_META: Meta<'static> = Meta {
     units: "1",
     description: "node coordinate along y (cell centres y_j = min + (j + 1/2) h)",
 };
-const T_META: Meta<'static> = Meta {
+pub(super) const T_META: Meta<'static> = Meta {
     long_name: "time",
     units: "1",
     description: "time levels t_n = n dt, n = 0..Nt",
 };
 
-fn axis_meta(a: usize) -> &'static Meta<'static> {
+pub(super) fn axis_meta(a: usize) -> &'static Meta<'static> {
     [&X_META, &Y_META][a]
 }
 
-fn grids(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
+/// `/grid` and, for a finite horizon, `/time`.
+pub(super) fn grids(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
     let grid = problem.grid();
     let g = w.group(file, "grid")?;
     w.attr_u64(&g, "dimension", grid.dim() as u64)?;
@@ -387,6 +431,9 @@ fn grids(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
         w.attr_f64(&d, "h", axis.h())?;
         w.attr_str(&d, "boundary", axis.boundary.as_str())?;
     }
+    if problem.horizon() == Horizon::Stationary {
+        return Ok(());
+    }
     let time = problem.time();
     let t = w.group(file, "time")?;
     let d = w.scale(&t, "t", &time.levels(), &T_META, Some("T"))?;
@@ -398,7 +445,7 @@ fn grids(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
 /// `/coupling`: the description and one group per term with its parameters as arrays indexed
 /// by the population names (`k`: the population paying the cost, `j`: the one whose density
 /// enters).
-fn coupling(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
+pub(super) fn coupling(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
     let c = w.group(file, "coupling")?;
     w.attr_str(&c, "description", &problem.coupling().describe())?;
     let Some(terms) = problem.coupling().terms() else {
@@ -476,251 +523,11 @@ pub(in crate::io) fn field_shape(grid: &crate::Grid, levels: usize) -> Vec<usize
     s
 }
 
-fn populations(
-    w: &mut Writer<'_>,
-    file: &h5::File,
-    problem: &Problem,
-    run: &Run<'_>,
-    deflate: Option<u8>,
-) -> Result<()> {
-    let grid = problem.grid();
-    let levels = problem.time().nt + 1;
-    let shape = field_shape(grid, levels);
-    let pops = w.group(file, "populations")?;
-    // Controls are derived data: a checkpoint stores only what resuming needs (u, m), the
-    // final write adds α. They come from a `Solution` view of the iterate.
-    let view = match run.state {
-        RunState::Finished(_) => Some(Solution {
-            iterate: run.iterate.clone(),
-            history: Vec::new(),
-            termination: Termination::Interrupted,
-            detail: None,
-            method: String::new(),
-            events: Vec::new(),
-        }),
-        RunState::InProgress => None,
-    };
-    for (k, p) in problem.populations().iter().enumerate() {
-        let name = p.name();
-        let pg = w.group(&pops, name)?;
-        w.attr_u64(&pg, "index", k as u64)?;
-        w.attr_f64(&pg, "sigma", p.sigma())?;
-        w.attr_f64(&pg, "nu", p.nu())?;
-        w.attr_f64(&pg, "mass", p.mass())?;
-        w.attr_f64(&pg, "discount", p.discount())?;
-        w.attr_str(&pg, "hamiltonian", &p.hamiltonian().describe())?;
-        w.attr_str(&pg, "hamiltonian_kind", p.hamiltonian().name())?;
-        for (param, value) in p.hamiltonian().parameters() {
-            w.attr_f64(&pg, &format!("hamiltonian_{param}"), value)?;
-        }
-        // The coordinates again, inside the group: a netCDF group sees the dimensions of its
-        // ancestors only, so `xarray.open_dataset(file, group=...)` needs them here.
-        let t = w.scale(&pg, "t", &problem.time().levels(), &T_META, Some("T"))?;
-        let mut space = Vec::new();
-        for (a, axis) in grid.axes().iter().enumerate().rev() {
-            let axis_name = AXES[a].to_uppercase();
-            space.push(w.scale(&pg, AXES[a], &axis.nodes(), axis_meta(a), Some(&axis_name))?);
-        }
-        let mut dims: Vec<&h5::Dataset> = vec![&t];
-        dims.extend(space.iter());
-        let storage = Storage::Chunked(deflate);
-        let field = |w: &mut Writer<'_>, f: &str, data: &[f64], meta: Meta<'_>| {
-            let d = w.array(&pg, f, &shape, data, storage)?;
-            scales::attach(w.path, &d, &dims)?;
-            w.meta(&d, &meta)
-        };
-        let m_desc = format!(
-            "density m^k(t_n, x) of {name}, normalised so that sum(m) h^d = mass on every level"
-        );
-        let u_desc = format!("value function u^k(t_n, x) of {name}");
-        let m_desc = if p.has_exits() {
-            format!(
-                "{m_desc} minus the mass that has left; 0 on exit nodes (the mass that has left \
-                 is in `exited`)"
-            )
-        } else {
-            m_desc
-        };
-        field(
-            w,
-            "m",
-            run.iterate.density(problem, k).as_slice(),
-            Meta {
-                long_name: &format!("density of {name}"),
-                units: "1",
-                description: &m_desc,
-            },
-        )?;
-        field(
-            w,
-            "u",
-            run.iterate.u[k].as_slice(),
-            Meta {
-                long_name: &format!("value function of {name}"),
-                units: "1",
-                description: &u_desc,
-            },
-        )?;
-        if let Some(view) = &view {
-            for (a, alpha) in view.controls(problem, k).iter().enumerate() {
-                let desc = format!(
-                    "optimal feedback alpha = -dH/dp along {} of {name} (upwind, as the scheme \
-                     uses it); level Nt repeats level Nt-1",
-                    AXES[a]
-                );
-                field(
-                    w,
-                    &format!("alpha_{}", AXES[a]),
-                    alpha.as_slice(),
-                    Meta {
-                        long_name: &format!("velocity of {name} along {}", AXES[a]),
-                        units: "1",
-                        description: &desc,
-                    },
-                )?;
-            }
-        }
-        let lshape = &shape[1..];
-        let live: Vec<u8> = p.live().iter().map(|&l| u8::from(l)).collect();
-        let d = w.array(&pg, "live", lshape, &live, Storage::Whole)?;
-        scales::attach(w.path, &d, &dims[1..])?;
-        w.meta(
-            &d,
-            &Meta {
-                long_name: &format!("state space of {name}"),
-                units: "1",
-                description: "1 at the nodes of the population's state space (its region minus \
-                              the obstacles), 0 at removed nodes, where u = m = 0",
-            },
-        )?;
-        if p.has_exits() {
-            let exit: Vec<u8> = p.exits().iter().map(|&e| u8::from(e)).collect();
-            let d = w.array(&pg, "exit", lshape, &exit, Storage::Whole)?;
-            scales::attach(w.path, &d, &dims[1..])?;
-            w.meta(
-                &d,
-                &Meta {
-                    long_name: &format!("exits of {name}"),
-                    units: "1",
-                    description: "1 at the exit nodes of the population's state space, where \
-                                  u = exit_cost and the density is absorbed",
-                },
-            )?;
-            let d = w.array(&pg, "exit_cost", lshape, p.exit_cost(), Storage::Whole)?;
-            scales::attach(w.path, &d, &dims[1..])?;
-            w.meta(
-                &d,
-                &Meta {
-                    long_name: &format!("exit cost of {name}"),
-                    units: "1",
-                    description: "psi^k(x): the value of u on exit nodes (meaningful there only)",
-                },
-            )?;
-            if let Some(absorbed) = run.iterate.absorbed(problem, k) {
-                field(
-                    w,
-                    "absorbed",
-                    absorbed.as_slice(),
-                    Meta {
-                        long_name: &format!("mass of {name} that has left, per exit node"),
-                        units: "1",
-                        description: "cumulative mass density that has left through each exit \
-                                      node by t_n (0 off the exits); m + absorbed is the density \
-                                      of the absorbed chain, sum(m + absorbed) h^d = mass",
-                    },
-                )?;
-            }
-            let (_, exited) = run.iterate.inside_and_exited(problem, k);
-            let d = w.array(&pg, "exited", &shape[..1], &exited, Storage::Whole)?;
-            scales::attach(w.path, &d, &dims[..1])?;
-            w.meta(
-                &d,
-                &Meta {
-                    long_name: &format!("mass of {name} that has left"),
-                    units: "1",
-                    description: "cumulative mass that has left through the exits by t_n; \
-                                  sum(m) h^d + exited = mass on every level",
-                },
-            )?;
-        }
-        if let Some(v) = p.potential_levels() {
-            field(
-                w,
-                "potential_t",
-                v,
-                Meta {
-                    long_name: &format!("running potential of {name} over time"),
-                    units: "1",
-                    description: "V^k(t_n, x), the potential of HJB step n; `potential` is its \
-                                  level 0",
-                },
-            )?;
-        }
-        if let Some(b) = p.drift_levels() {
-            let dim = grid.dim();
-            for (a, axis) in AXES.iter().enumerate().take(dim) {
-                let component: Vec<f64> = b.iter().skip(a).step_by(dim).copied().collect();
-                field(
-                    w,
-                    &format!("drift_{axis}_t"),
-                    &component,
-                    Meta {
-                        long_name: &format!("drift of {name} along {axis} over time"),
-                        units: "1",
-                        description: &format!(
-                            "b(t_n, x) of the dynamics dX = (alpha + b) dt + sigma dW; \
-                             drift_{axis} is its level 0"
-                        ),
-                    },
-                )?;
-            }
-        }
-        if let Some(b) = p.drift() {
-            let dim = grid.dim();
-            for (a, axis) in AXES.iter().enumerate().take(dim) {
-                let component: Vec<f64> = b.iter().skip(a).step_by(dim).copied().collect();
-                let f = format!("drift_{axis}");
-                let d = w.array(&pg, &f, lshape, &component, Storage::Whole)?;
-                scales::attach(w.path, &d, &dims[1..])?;
-                w.meta(
-                    &d,
-                    &Meta {
-                        long_name: &format!("drift of {name} along {axis}"),
-                        units: "1",
-                        description: "b(x) of the dynamics dX = (alpha + b) dt + sigma dW",
-                    },
-                )?;
-            }
-        }
-        for (f, data, what) in [
-            (
-                "initial",
-                p.initial(),
-                "initial density m0^k as sampled and normalised",
-            ),
-            ("potential", p.potential(), "running potential V^k"),
-            ("terminal", p.terminal(), "terminal cost g^k"),
-        ] {
-            let d = w.array(&pg, f, lshape, data, Storage::Whole)?;
-            scales::attach(w.path, &d, &dims[1..])?;
-            w.meta(
-                &d,
-                &Meta {
-                    long_name: &format!("{what} of {name}"),
-                    units: "1",
-                    description: what,
-                },
-            )?;
-        }
-    }
-    Ok(())
-}
-
 /// A history column: its name, how to read it from a step, its description.
 type Column = (&'static str, fn(&StepStats) -> f64, &'static str);
 
 /// `/history`: one entry per outer iteration, indexed by the dimension scale `iteration`.
-fn history(w: &mut Writer<'_>, file: &h5::File, history: &[StepStats]) -> Result<()> {
+pub(super) fn history(w: &mut Writer<'_>, file: &h5::File, history: &[StepStats]) -> Result<()> {
     let h = w.group(file, "history")?;
     let ints =
         |f: fn(&StepStats) -> usize| -> Vec<u64> { history.iter().map(|s| f(s) as u64).collect() };
