@@ -134,6 +134,16 @@ fn rfc3339(unix_seconds: u64) -> String {
     )
 }
 
+/// Held by the unit tests that start a child process or that need a freshly opened HDF5 file
+/// to be inherited by none: HDF5 opens without `O_CLOEXEC` and the descriptor is marked
+/// close-on-exec just after (`crate::io`), so a child started by another test thread in between
+/// would hold the file's lock for its life.
+#[cfg(test)]
+pub(crate) fn fork_guard() -> std::sync::MutexGuard<'static, ()> {
+    static GUARD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    GUARD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

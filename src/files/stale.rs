@@ -86,6 +86,7 @@ mod tests {
 
     /// A process id that is certainly not running: a child that has exited and been reaped.
     fn dead_pid() -> u32 {
+        let _guard = crate::files::fork_guard();
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
         child.wait().unwrap();

@@ -253,6 +253,8 @@ mod tests {
     fn a_child_process_does_not_inherit_the_file_lock() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("locked.h5");
+        // No other test thread may start a child while the file is being created.
+        let _guard = crate::files::fork_guard();
         let file = create_h5(&path).unwrap();
         let mut child = std::process::Command::new("sleep")
             .arg("5")
