@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 use cli::output::OutputSpec;
 use mfg::config::Config;
-use mfg::files::{self, OutputLock};
+use mfg::files::OutputLock;
 use mfg::io::{self, Run, WriteOptions};
 use mfg::observe::{Chain, Checkpoint, Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, View};
@@ -354,7 +354,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
         }
     };
     if problem.horizon() == mfg::problem::Horizon::Stationary {
-        return cli::stationary::solve(&a, &cfg, &origin, &problem, out.as_deref(), &output);
+        return cli::stationary::solve(&a, &cfg, &origin, &problem, out.as_deref());
     }
     let resume_state = match &saved {
         Some(s) => {
@@ -461,25 +461,16 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
     } else if solution.termination == Termination::Interrupted {
         note("note: nothing saved (no --out FILE given)");
     }
-    let names: Vec<String> = problem
-        .populations()
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
+    let names = problem.names();
     // Not suppressed by --quiet: the saved fields must not be mistaken for densities.
     for w in solution.density_warnings(&names) {
         eprintln!("warning: {w}");
     }
     if let Some(dir) = &a.plots {
-        let start = Instant::now();
         let controls: Vec<_> = (0..names.len())
             .map(|k| solution.controls(&problem, k))
             .collect();
-        let live: Vec<Vec<bool>> = problem
-            .populations()
-            .iter()
-            .map(|p| p.live().to_vec())
-            .collect();
+        let live = problem.live_masks();
         let exits: Vec<Vec<bool>> = problem
             .populations()
             .iter()
@@ -500,20 +491,7 @@ fn solve_command(a: SolveArgs) -> Result<u8, Failure> {
             times: output.snapshot_times.clone(),
             ..PlotOptions::default()
         };
-        for n in files::stale::sweep_dir(dir) {
-            note(&format!("note: {n}"));
-        }
-        match plot::render_all(&view, dir, &options) {
-            Ok(written) => note(&format!(
-                "{} pictures in {} ({:.2} s)",
-                written.len(),
-                dir.display(),
-                start.elapsed().as_secs_f64()
-            )),
-            // A diverged run still ends with its own exit code and saved state.
-            Err(e @ plot::Error::NotFinite { .. }) => eprintln!("warning: no pictures: {e}"),
-            Err(e) => return Err(failure(e)),
-        }
+        cli::plot::after_solve(dir, &note, || plot::render_all(&view, dir, &options))?;
     }
     print_summary(&problem, &solution);
     Ok(match solution.termination {

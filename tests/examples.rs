@@ -29,28 +29,19 @@ fn every_shipped_example_solves_on_a_coarse_grid() {
                 .clone()
                 .with_resolution(if two_d { 24 } else { 50 }, two_d.then_some(10), 16);
         let (problem, settings) = spec.build().unwrap();
-        if problem.horizon() == Horizon::Stationary {
+        let (termination, iterations) = if problem.horizon() == Horizon::Stationary {
             let s = spec.stationary_settings().unwrap();
             let sol = solve_stationary(&problem, &s).unwrap();
-            assert_eq!(
-                sol.termination,
-                Termination::Converged,
-                "{}: {:?} after {} iterations",
-                path.display(),
-                sol.termination,
-                sol.history.len()
-            );
-            seen += 1;
-            continue;
-        }
-        let sol = mfg::solve(&problem, &settings).unwrap();
+            (sol.termination, sol.history.len())
+        } else {
+            let sol = mfg::solve(&problem, &settings).unwrap();
+            (sol.termination, sol.history.len())
+        };
         assert_eq!(
-            sol.termination,
+            termination,
             Termination::Converged,
-            "{}: {:?} after {} iterations",
-            path.display(),
-            sol.termination,
-            sol.history.len()
+            "{}: {termination:?} after {iterations} iterations",
+            path.display()
         );
         seen += 1;
     }

@@ -263,3 +263,54 @@ fn h5py_writes_a_policy_file() {
         dir.path(),
     );
 }
+
+/// A stationary result as Python sees it: `horizon = "stationary"`, no `/time`, fields shaped
+/// (y, x) with their coordinates in xarray, λ per population, the same numbers as in Rust.
+const STATIONARY_SCRIPT: &str = r#"
+import sys, h5py, numpy as np, xarray as xr
+path, lam0 = sys.argv[1], float(sys.argv[2])
+with h5py.File(path, "r") as f:
+    assert f.attrs["horizon"] == "stationary", f.attrs["horizon"]
+    assert "time" not in f
+    names = [str(n) for n in f.attrs["population_names"]]
+    ny, nx = f["grid/y"].shape[0], f["grid/x"].shape[0]
+    for name in names:
+        g = f["populations"][name]
+        for field in ["m", "u", "alpha_x", "alpha_y", "live", "potential"]:
+            assert g[field].shape == (ny, nx), (name, field, g[field].shape)
+        assert "initial" not in g and "terminal" not in g
+        h = g["x"][1] - g["x"][0]
+        mass = g["m"][...].sum() * h * (g["y"][1] - g["y"][0])
+        assert abs(mass - g.attrs["mass"]) < 1e-12, mass
+    assert f["populations"][names[0]].attrs["lambda"] == lam0
+ds = xr.open_dataset(path, group=f"populations/{names[0]}", engine="h5netcdf")
+assert ds["m"].dims == ("y", "x"), ds["m"].dims
+assert float(ds.attrs["lambda"]) == lam0
+ds.close()
+print("ok")
+"#;
+
+#[test]
+fn h5py_and_xarray_read_a_stationary_result() {
+    let cfg = coarse("hall_stationary_2d.toml", 16, Some(8), 1, None);
+    let (problem, _) = cfg.build().unwrap();
+    let sol = mfg::solve::stationary::solve_stationary(
+        &problem,
+        &cfg.spec.stationary_settings().unwrap(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.h5");
+    io::write_stationary(&path, &problem, &sol, Some(&cfg)).unwrap();
+    let o = Command::new(python())
+        .args(["-c", STATIONARY_SCRIPT, path.to_str().unwrap()])
+        .arg(format!("{:e}", sol.lambda[0]))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "ok",
+        "stationary check failed:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -138,4 +138,18 @@ fn stationary_configurations_refuse_what_has_no_meaning_without_time() {
         .unwrap();
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("stationary problem"));
+    // `[output]` keys that have no meaning without time are refused, not ignored.
+    for (table, key) in [
+        ("compression = 4", "output.compression"),
+        ("snapshot_times = [0.5]", "output.snapshot_times"),
+    ] {
+        std::fs::write(&cfg_path, format!("{CONFIG}[output]\n{table}\n")).unwrap();
+        let r = mfg()
+            .args(["solve", "--quiet"])
+            .arg(&cfg_path)
+            .output()
+            .unwrap();
+        assert_eq!(r.status.code(), Some(2), "{key}");
+        assert!(String::from_utf8_lossy(&r.stderr).contains(key), "{key}");
+    }
 }

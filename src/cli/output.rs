@@ -44,15 +44,27 @@ impl OutputSpec {
         };
         spec.validate(cfg.spec.time.horizon)?;
         if cfg.spec.time.kind == TimeKind::Stationary {
-            for (key, given) in [
-                ("checkpoint_every", spec.checkpoint_every.is_some()),
-                ("snapshot_times", spec.snapshot_times.is_some()),
+            for (key, given, why) in [
+                (
+                    "checkpoint_every",
+                    spec.checkpoint_every.is_some(),
+                    "a stationary solve writes no checkpoints",
+                ),
+                (
+                    "snapshot_times",
+                    spec.snapshot_times.is_some(),
+                    "a stationary problem has no time levels to snapshot",
+                ),
+                (
+                    "compression",
+                    spec.compression.is_some(),
+                    "stationary fields (one value per node) are stored uncompressed",
+                ),
             ] {
                 if given {
                     return Err(Error::invalid(
                         format!("output.{key}"),
-                        "a stationary problem has no time levels to snapshot or checkpoint: \
-                         remove the key",
+                        format!("{why}: remove the key"),
                     ));
                 }
             }

@@ -8,7 +8,7 @@ use mfg::config::Format;
 use mfg::files;
 use mfg::io;
 use mfg::plot::{self, PlotOptions, StationaryView, View};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Draws the pictures of `file` into `out`.
@@ -88,16 +88,7 @@ pub fn run(
         times,
         ..PlotOptions::default()
     };
-    for n in files::stale::sweep_dir(out) {
-        eprintln!("note: {n}");
-    }
-    let written = plot::render_all(&view, out, &options).map_err(|e| match e {
-        plot::Error::Invalid { .. } | plot::Error::NotFinite { .. } => invalid(e),
-        e => failure(e),
-    })?;
-    for p in &written {
-        println!("{}", p.display());
-    }
+    let written = draw_file(out, || plot::render_all(&view, out, &options))?;
     eprintln!(
         "read {} in {read_seconds:.3} s; {} pictures in {:.2} s",
         file.display(),
@@ -128,16 +119,7 @@ fn stationary(file: &Path, out: &Path, size: (u32, u32)) -> Result<u8, Failure> 
         size,
         ..PlotOptions::default()
     };
-    for n in files::stale::sweep_dir(out) {
-        eprintln!("note: {n}");
-    }
-    let written = plot::render_stationary(&view, out, &options).map_err(|e| match e {
-        plot::Error::Invalid { .. } | plot::Error::NotFinite { .. } => invalid(e),
-        e => failure(e),
-    })?;
-    for p in &written {
-        println!("{}", p.display());
-    }
+    let written = draw_file(out, || plot::render_stationary(&view, out, &options))?;
     eprintln!(
         "{} pictures of {} in {:.2} s",
         written.len(),
@@ -145,4 +127,48 @@ fn stationary(file: &Path, out: &Path, size: (u32, u32)) -> Result<u8, Failure> 
         start.elapsed().as_secs_f64()
     );
     Ok(0)
+}
+
+/// `mfg plot`'s drawing: notes on stale pictures in `out`, then `render`, then the files
+/// written, one per line. Bad data or options are invalid input.
+fn draw_file(
+    out: &Path,
+    render: impl FnOnce() -> plot::Result<Vec<PathBuf>>,
+) -> Result<Vec<PathBuf>, Failure> {
+    for n in files::stale::sweep_dir(out) {
+        eprintln!("note: {n}");
+    }
+    let written = render().map_err(|e| match e {
+        plot::Error::Invalid { .. } | plot::Error::NotFinite { .. } => invalid(e),
+        e => failure(e),
+    })?;
+    for p in &written {
+        println!("{}", p.display());
+    }
+    Ok(written)
+}
+
+/// The pictures at the end of `mfg solve --plots DIR`: notes on stale pictures, `render`, and
+/// a note of what was drawn. Data that cannot be drawn (a diverged run) only warn: the run
+/// still ends with its own exit code and saved state.
+pub fn after_solve(
+    dir: &Path,
+    note: &dyn Fn(&str),
+    render: impl FnOnce() -> plot::Result<Vec<PathBuf>>,
+) -> Result<(), Failure> {
+    let start = Instant::now();
+    for n in files::stale::sweep_dir(dir) {
+        note(&format!("note: {n}"));
+    }
+    match render() {
+        Ok(written) => note(&format!(
+            "{} pictures in {} ({:.2} s)",
+            written.len(),
+            dir.display(),
+            start.elapsed().as_secs_f64()
+        )),
+        Err(e @ plot::Error::NotFinite { .. }) => eprintln!("warning: no pictures: {e}"),
+        Err(e) => return Err(failure(e)),
+    }
+    Ok(())
 }

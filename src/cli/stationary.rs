@@ -2,12 +2,10 @@
 //! [`mfg::solve::stationary`] with Ctrl-C and progress, the stationary result file, its
 //! pictures and a summary with λ^k, the masses and the residual.
 
-use crate::cli::output::OutputSpec;
 use crate::{failure, invalid, Failure, SolveArgs, EXIT_INTERRUPTED, EXIT_NOT_CONVERGED};
 use anyhow::{anyhow, Context};
 use mfg::config::Config;
-use mfg::files;
-use mfg::io::{self, WriteOptions};
+use mfg::io;
 use mfg::observe::{Interrupt, Progress, ProgressMode};
 use mfg::plot::{self, PlotOptions, StationaryView};
 use mfg::solve::stationary::{solve_stationary_with, StationarySolution};
@@ -24,7 +22,6 @@ pub fn solve(
     origin: &Path,
     problem: &Problem,
     out: Option<&Path>,
-    output: &OutputSpec,
 ) -> Result<u8, Failure> {
     let note = |s: &str| {
         if !a.quiet {
@@ -71,10 +68,7 @@ pub fn solve(
 
     if let Some(path) = out {
         let start = Instant::now();
-        let options = WriteOptions {
-            compression: output.deflate_level(),
-        };
-        io::write_stationary(path, problem, &solution, Some(cfg), &options).map_err(failure)?;
+        io::write_stationary(path, problem, &solution, Some(cfg)).map_err(failure)?;
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         note(&format!(
             "wrote {} ({}, {:.3} s)",
@@ -103,17 +97,8 @@ fn draw(
     size: (u32, u32),
     note: &dyn Fn(&str),
 ) -> Result<(), Failure> {
-    let start = Instant::now();
-    let names: Vec<String> = problem
-        .populations()
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
-    let live: Vec<Vec<bool>> = problem
-        .populations()
-        .iter()
-        .map(|p| p.live().to_vec())
-        .collect();
+    let names = problem.names();
+    let live = problem.live_masks();
     let view = StationaryView {
         grid: problem.grid(),
         names: &names,
@@ -124,21 +109,7 @@ fn draw(
         size,
         ..PlotOptions::default()
     };
-    for n in files::stale::sweep_dir(dir) {
-        note(&format!("note: {n}"));
-    }
-    match plot::render_stationary(&view, dir, &options) {
-        Ok(written) => note(&format!(
-            "{} pictures in {} ({:.2} s)",
-            written.len(),
-            dir.display(),
-            start.elapsed().as_secs_f64()
-        )),
-        // A diverged run still ends with its own exit code and saved state.
-        Err(e @ plot::Error::NotFinite { .. }) => eprintln!("warning: no pictures: {e}"),
-        Err(e) => return Err(failure(e)),
-    }
-    Ok(())
+    crate::cli::plot::after_solve(dir, note, || plot::render_stationary(&view, dir, &options))
 }
 
 fn print_summary(problem: &Problem, solution: &StationarySolution) {

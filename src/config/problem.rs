@@ -399,12 +399,12 @@ impl Spec {
         let time = *builder.time();
         for (k, p) in self.populations.iter().enumerate() {
             let field = format!("population[{k}]");
-            // A stationary problem has no initial density: the uniform one stands in (the
-            // stationary solver starts from it).
-            let uniform = FieldSpec::Constant(1.0);
+            // A stationary problem has no initial density: its builder puts the uniform one in
+            // place of whatever is given here (a note says that `initial` is not used).
+            let placeholder = FieldSpec::Constant(1.0);
             let initial = match (&p.initial, time_grid) {
-                (Some(f), _) => f,
-                (None, None) => &uniform,
+                (_, None) => &placeholder,
+                (Some(f), Some(_)) => f,
                 (None, Some(_)) => {
                     return Err(Error::invalid(
                         format!("{field}.initial"),

@@ -37,7 +37,7 @@ pub use colours::{colour, ColourMap, Scale, PALETTE};
 pub use field2d::{animation_2d, animation_levels, snapshots_2d, velocity_2d};
 pub use heatmap::heatmap_1d;
 pub use lines::{convergence, mass, profiles_1d};
-pub use stationary::{render_stationary, StationaryView};
+pub use stationary::{render_stationary, stationary_1d, stationary_2d, StationaryView};
 
 use crate::field::Field;
 use crate::grid::{Grid, TimeGrid};

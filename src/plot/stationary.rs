@@ -96,12 +96,12 @@ pub fn render_stationary(
     let mut out = Vec::new();
     if view.grid.dim() == 1 {
         let p = dir.join("stationary.png");
-        profiles(view, &p, options.size)?;
+        stationary_1d(view, &p, options.size)?;
         out.push(p);
     } else {
         for q in [Quantity::Density, Quantity::Value] {
             let p = dir.join(format!("stationary_{}.png", q.file_tag()));
-            panels_2d(view, q, &p, options.size)?;
+            stationary_2d(view, q, &p, options.size)?;
             out.push(p);
         }
     }
@@ -112,7 +112,7 @@ pub fn render_stationary(
 }
 
 /// 1D: one row per population, m^k(x) left and u^k(x) right.
-pub fn profiles(view: &StationaryView<'_>, path: &Path, size: (u32, u32)) -> Result<Figure> {
+pub fn stationary_1d(view: &StationaryView<'_>, path: &Path, size: (u32, u32)) -> Result<Figure> {
     register_fonts();
     check_size(size)?;
     let f = Fonts::for_size(size);
@@ -197,7 +197,7 @@ pub fn profiles(view: &StationaryView<'_>, path: &Path, size: (u32, u32)) -> Res
 }
 
 /// 2D: one heatmap of m^k or u^k per population, side by side, each with its colour bar.
-pub fn panels_2d(
+pub fn stationary_2d(
     view: &StationaryView<'_>,
     q: Quantity,
     path: &Path,

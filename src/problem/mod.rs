@@ -374,6 +374,16 @@ impl Problem {
         Ok(())
     }
 
+    /// The population names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.populations.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// Each population's state space ([`Population::live`]), in order.
+    pub fn live_masks(&self) -> Vec<Vec<bool>> {
+        self.populations.iter().map(|p| p.live().to_vec()).collect()
+    }
+
     /// The exit nodes of the domain (true: exit), whichever population lives there.
     pub fn exits(&self) -> &[bool] {
         &self.exits

@@ -10,7 +10,7 @@ use super::write::{
     coupling, field_shape, grids, history, replace_hdf5, root_attributes, with_new_file, Ending,
     Meta, Storage,
 };
-use super::{scales, Header, RunState, WriteOptions, AXES};
+use super::{scales, Header, RunState, AXES};
 use crate::config::Config;
 use crate::io::{Error, Result};
 use crate::problem::{Horizon, Problem};
@@ -31,13 +31,13 @@ pub struct SavedStationary {
 
 /// Writes the stationary `solution` of `problem` to `path`, atomically and under the output
 /// lock, as [`super::write`] does for a finite horizon (the same guarantees on errors). The
-/// fields are small (one value per node): they are stored whole with checksums, uncompressed.
+/// fields are small (one value per node): they are stored whole with checksums, uncompressed
+/// (there are no write options).
 pub fn write_stationary(
     path: impl AsRef<Path>,
     problem: &Problem,
     solution: &StationarySolution,
     config: Option<&Config>,
-    _options: &WriteOptions,
 ) -> Result<()> {
     let path = path.as_ref();
     let nodes = problem.grid().len();

@@ -240,11 +240,7 @@ pub fn validate(
             ),
         ));
     }
-    let names: Vec<String> = problem
-        .populations()
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
+    let names = problem.names();
     let mut notes = Vec::new();
     let file = match source {
         PolicySource::Imported(f) => Some(import::Resolved::new(f, problem, settings)?),
