@@ -448,3 +448,44 @@ fn an_exit_on_a_periodic_axis_and_a_negative_discount_are_refused() {
         assert!(e.contains("population[0].discount"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn congestion_parameters_are_checked_by_key() {
+    let with = |h: &str| GOOD.replace("sigma = 0.3", &format!("sigma = 0.3\nhamiltonian = {h}"));
+    let cases = [
+        // Beyond 4(q−1)/q = 2 for the quadratic base: not monotone.
+        (
+            r#"{ kind = "congestion", alpha = 2.5, epsilon = 1.0 }"#,
+            "population[0].hamiltonian.alpha",
+        ),
+        // The power-law variant q = 1.5 allows α ≤ 4/3 only.
+        (
+            r#"{ kind = "congestion", q = 1.5, alpha = 1.5, epsilon = 1.0 }"#,
+            "population[0].hamiltonian.alpha",
+        ),
+        (
+            r#"{ kind = "congestion", alpha = 1.0, epsilon = 0.0 }"#,
+            "population[0].hamiltonian.epsilon",
+        ),
+        (
+            r#"{ kind = "congestion", alpha = 1.0, epsilon = 1.0, weights = [-1.0] }"#,
+            "population[0].hamiltonian.weights[0]",
+        ),
+        (
+            r#"{ kind = "congestion", alpha = 1.0, epsilon = 1.0, weights = [1.0, 1.0] }"#,
+            "population[0].hamiltonian.weights",
+        ),
+        (r#"{ kind = "congestion", alpha = 1.0 }"#, "epsilon"),
+    ];
+    for (h, field) in cases {
+        let e = build_error(&with(h));
+        assert!(e.contains(field), "{h}: {e}");
+    }
+    // The good one builds, with the default self-congestion weights.
+    Config::from_toml_str(&with(
+        r#"{ kind = "congestion", alpha = 1.0, epsilon = 1.0 }"#,
+    ))
+    .unwrap()
+    .build()
+    .unwrap();
+}

@@ -38,15 +38,6 @@ fn run(problem: &Problem, method: MethodKind) -> Solution {
     s
 }
 
-fn max_diff(a: &Solution, b: &Solution) -> f64 {
-    let (x, y) = (&a.iterate, &b.iterate);
-    x.u.iter()
-        .zip(&y.u)
-        .chain(x.m.iter().zip(&y.m))
-        .map(|(f, g)| f.max_abs_diff(g))
-        .fold(0.0, f64::max)
-}
-
 fn newton(linear_solver: NewtonSolverKind, ordering: Ordering) -> MethodKind {
     MethodKind::Newton(NewtonSettings {
         linear_solver,
@@ -58,11 +49,11 @@ fn newton(linear_solver: NewtonSolverKind, ordering: Ordering) -> MethodKind {
 fn check(problem: &Problem, newton_kinds: &[MethodKind]) {
     let reference = run(problem, MethodKind::Picard(Relaxation::Fixed(0.5)));
     let anderson = run(problem, MethodKind::Anderson(AndersonSettings::default()));
-    let d = max_diff(&reference, &anderson);
+    let d = common::max_difference(&reference, &anderson);
     assert!(d <= 1e-8, "Picard vs Anderson: {d:.3e}");
     for kind in newton_kinds {
         let n = run(problem, *kind);
-        let d = max_diff(&reference, &n);
+        let d = common::max_difference(&reference, &n);
         assert!(d <= 1e-8, "Picard vs Newton {kind:?}: {d:.3e}");
         // Newton needs far fewer outer iterations than Picard.
         assert!(
@@ -135,12 +126,12 @@ fn methods_agree_2d_log_coupling() {
                 ..NewtonSettings::default()
             }),
         );
-        let d = max_diff(&reference, &n);
+        let d = common::max_difference(&reference, &n);
         assert!(d <= 1e-8, "Picard vs Newton {pc:?}: {d:.3e}");
     }
     let n = run(
         &problem,
         newton(NewtonSolverKind::Direct, Ordering::NodeInterleaved),
     );
-    assert!(max_diff(&reference, &n) <= 1e-8);
+    assert!(common::max_difference(&reference, &n) <= 1e-8);
 }

@@ -1,6 +1,7 @@
 //! The assembled Jacobian of the whole discrete system equals a central finite-difference
 //! Jacobian of the residual (relative error ≤ 1e-6), on small 1D and 2D two-population
-//! problems; and the matrix-free product equals the assembled matrix times a vector.
+//! problems (with congestion Hamiltonians too: the density-transport block); and the
+//! matrix-free product equals the assembled matrix times a vector.
 
 mod common;
 
@@ -180,4 +181,16 @@ fn jacobian_matches_finite_differences_2d_exits() {
 fn jacobian_matches_finite_differences_with_discount_and_exits() {
     use common::models::exits::corridor_1d_discounted;
     check_against_finite_differences_with(&corridor_1d_discounted(14, 4, mixed()), 4);
+}
+
+#[test]
+fn jacobian_matches_finite_differences_1d_congestion() {
+    use common::models::congestion::{congested_1d, mild};
+    check_against_finite_differences(&congested_1d(12, 5, 1.2, mild()));
+}
+
+#[test]
+fn jacobian_matches_finite_differences_2d_congestion() {
+    use common::models::congestion::{congested_2d, mild};
+    check_against_finite_differences(&congested_2d(5, 4, 3, 1.0, mild()));
 }

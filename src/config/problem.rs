@@ -234,6 +234,23 @@ pub enum HamiltonianSpec {
         /// Cost of moving c.
         cost: f64,
     },
+    /// Congestion: |p|^q/(q cost (epsilon + Σ_j weights\[j\] m^j)^alpha), q = 2 unless given.
+    Congestion {
+        #[serde(default = "one")]
+        /// Cost of moving c in the open.
+        cost: f64,
+        /// Growth exponent q > 1 of the power-law variant (default 2: the quadratic one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        q: Option<f64>,
+        /// The congestion exponent α, in [0, 4(q−1)/q].
+        alpha: f64,
+        /// ε > 0 in ε + Σ_j w_j m^j.
+        epsilon: f64,
+        /// One weight w_j ≥ 0 per population (default: 1 for the population itself, 0 for
+        /// the others).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights: Option<Vec<f64>>,
+    },
 }
 
 impl Default for HamiltonianSpec {
@@ -243,13 +260,34 @@ impl Default for HamiltonianSpec {
 }
 
 impl HamiltonianSpec {
-    fn build(&self) -> Box<dyn Hamiltonian> {
+    /// The Hamiltonian of population `k` of `populations`.
+    fn build(&self, k: usize, populations: usize) -> Box<dyn Hamiltonian> {
         match self {
             HamiltonianSpec::Quadratic { cost } => Box::new(hamiltonian::Quadratic::new(*cost)),
             HamiltonianSpec::Anisotropic { costs } => {
                 Box::new(hamiltonian::Anisotropic::new(costs.clone()))
             }
             HamiltonianSpec::Power { q, cost } => Box::new(hamiltonian::Power::new(*q, *cost)),
+            HamiltonianSpec::Congestion {
+                cost,
+                q,
+                alpha,
+                epsilon,
+                weights,
+            } => {
+                let base: Box<dyn Hamiltonian> = match q {
+                    None => Box::new(hamiltonian::Quadratic::new(*cost)),
+                    Some(q) => Box::new(hamiltonian::Power::new(*q, *cost)),
+                };
+                let weights = weights.clone().unwrap_or_else(|| {
+                    (0..populations)
+                        .map(|j| if j == k { 1.0 } else { 0.0 })
+                        .collect()
+                });
+                Box::new(hamiltonian::Congestion::boxed(
+                    base, weights, *epsilon, *alpha,
+                ))
+            }
         }
     }
 }
@@ -413,7 +451,11 @@ impl Spec {
                     ))
                 }
             };
-            let mut pop = Population::boxed_builder(p.name.clone(), p.sigma, p.hamiltonian.build());
+            let mut pop = Population::boxed_builder(
+                p.name.clone(),
+                p.sigma,
+                p.hamiltonian.build(k, self.populations.len()),
+            );
             let times = time.levels();
             if let Some(b) = &p.drift {
                 pop = match sample_drift_in_time(b, &grid, &times, &field, pars)? {

@@ -12,6 +12,8 @@
 
 use std::fmt::Debug;
 
+pub use super::congestion::Congestion;
+
 /// A Hamiltonian with a monotone numerical version and its analytic derivatives.
 ///
 /// `x` is the node's position, `m` holds the densities of *all* populations at that node (so
@@ -66,6 +68,37 @@ pub trait Hamiltonian: Send + Sync + Debug {
         out: &mut [f64],
     ) {
         out.fill(0.0);
+    }
+
+    /// Whether Ĥ depends on the densities (a congestion Hamiltonian): then the upwind
+    /// velocities d^± depend on m and the Newton Jacobian needs [`Hamiltonian::density_slopes`].
+    fn depends_on_density(&self) -> bool {
+        false
+    }
+
+    /// ∂d_r/∂m^j, the dependence of the upwind velocities d = (d⁻_0, d⁺_0, d⁻_1, d⁺_1) on the
+    /// densities, at `out[r·K + j]` (K = `m.len()`, 2d·K entries). Zero unless
+    /// [`Hamiltonian::depends_on_density`].
+    fn density_slopes(
+        &self,
+        _x: &[f64],
+        m: &[f64],
+        p_minus: &[f64],
+        _p_plus: &[f64],
+        out: &mut [f64],
+    ) {
+        out[..2 * p_minus.len() * m.len()].fill(0.0);
+    }
+
+    /// The growth exponent q of H in p (H ~ |p|^q): 2 for the quadratic Hamiltonians, None when
+    /// unknown. The congestion exponent's monotonicity bound depends on it.
+    fn growth(&self) -> Option<f64> {
+        None
+    }
+
+    /// Checks what depends on the number of populations (a congestion Hamiltonian's weights).
+    fn check_populations(&self, _populations: usize, _field: &str) -> crate::Result<()> {
+        Ok(())
     }
 
     /// Second derivatives of Ĥ in the one-sided slopes, for the Newton Jacobian of the coupled
@@ -208,6 +241,10 @@ impl Hamiltonian for Quadratic {
         diagonal_hessian(pm, pp, |_| 1.0 / self.cost, hess);
     }
 
+    fn growth(&self) -> Option<f64> {
+        Some(2.0)
+    }
+
     fn name(&self) -> &'static str {
         "quadratic"
     }
@@ -283,6 +320,10 @@ impl Hamiltonian for Anisotropic {
 
     fn hessian(&self, _x: &[f64], _m: &[f64], pm: &[f64], pp: &[f64], hess: &mut [f64]) {
         diagonal_hessian(pm, pp, |a| 1.0 / self.costs[a], hess);
+    }
+
+    fn growth(&self) -> Option<f64> {
+        Some(2.0)
     }
 
     fn name(&self) -> &'static str {
@@ -415,6 +456,10 @@ impl Hamiltonian for Power {
                 hess[r * nv + r] += s1;
             }
         }
+    }
+
+    fn growth(&self) -> Option<f64> {
+        Some(self.q)
     }
 
     fn name(&self) -> &'static str {

@@ -27,12 +27,14 @@
 //! # }
 //! ```
 
+pub mod congestion;
 pub mod coupling;
 pub mod exit;
 pub mod hamiltonian;
 pub mod population;
 pub mod region;
 
+pub use congestion::Congestion;
 pub use coupling::{Coupling, NoCoupling};
 pub use exit::{Exit, Side};
 pub use hamiltonian::Hamiltonian;
@@ -468,6 +470,8 @@ impl Problem {
             }
             p.hamiltonian
                 .validate(self.grid.dim(), &format!("{field}.hamiltonian"))?;
+            p.hamiltonian
+                .check_populations(self.k(), &format!("{field}.hamiltonian"))?;
             check_field(&self.grid, &p.potential, &format!("{field}.potential"))?;
             check_field(&self.grid, &p.terminal, &format!("{field}.terminal"))?;
         }

@@ -11,6 +11,7 @@
 //! ∂F_H(k,n)/∂m(j,n)   = Δt diag(∂Ĥ^k/∂m^j - s ∂f^k/∂m^j)          (coupling, node-local)
 //! ∂F_F(k,n)/∂m(k,n)   = I - ΔtQ_nᵀ               ∂F_F(k,n)/∂m(k,n-1) = -I
 //! ∂F_F(k,n)/∂u(k,n)   = -Δt ∂(Q_nᵀ m^{n+1})/∂u^n                   (transport)
+//! ∂F_F(k,n)/∂m(j,n)  += -Δt ∂(Q_nᵀ m^{n+1}_k)/∂m^{n+1}_j            (density transport)
 //! ```
 //!
 //! The transport block comes from the rates' dependence on u: the rate of node i towards its
@@ -19,9 +20,12 @@
 //! [`crate::problem::Hamiltonian::hessian`] and the slopes' stencil, and row i of the block
 //! reaches the nodes within two stencil steps of i.
 //!
-//! Not included: the dependence of Q on the densities (a Hamiltonian whose *slopes* d^± depend
-//! on m, e.g. congestion |p|²/(2(1+m)^α)); no shipped Hamiltonian has it, and for one that has
-//! it the Jacobian misses that term and Newton's convergence degrades to linear.
+//! The density-transport block exists only for populations whose Hamiltonian depends on the
+//! densities (congestion, [`crate::problem::Congestion`]): their rates depend on m through
+//! d^±(x_i, m_i, Du_i), so the flux Δt m^k_i rate(i, s) of node i also varies with every
+//! population's density at node i, ∂d_r/∂m^j being
+//! [`crate::problem::Hamiltonian::density_slopes`]. The block is node-local in its column:
+//! column (j, i) reaches rows i and its neighbours.
 
 use super::generator::{local_densities, one_sided, slopes, Generator};
 use crate::field::Field;
@@ -125,6 +129,10 @@ pub struct Linearization {
     /// (ordered as in [`crate::problem::Hamiltonian::hessian`]), at
     /// `((k·Nt + n)·N + i)·nv² + s·nv + r`, nv = 2d.
     transport: Vec<f64>,
+    /// Derivatives of the Δt-scaled fluxes Δt·m^k_i·rate(i, s) with respect to m^j_i, at
+    /// `((k·Nt + n)·N + i)·nv·K + s·K + j`; empty for a population whose Hamiltonian does not
+    /// depend on the densities.
+    density_transport: Vec<Vec<f64>>,
 }
 
 impl Linearization {
@@ -147,7 +155,23 @@ impl Linearization {
             coupling: vec![0.0; kk * kk * nt * n],
             coupling_used: vec![true; kk * kk],
             transport: vec![0.0; kk * nt * n * nv * nv],
+            density_transport: problem
+                .populations()
+                .iter()
+                .map(|p| {
+                    if p.hamiltonian().depends_on_density() {
+                        vec![0.0; nt * n * nv * kk]
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
         }
+    }
+
+    /// Whether any population has a density-transport block (a congestion Hamiltonian).
+    pub fn has_density_transport(&self) -> bool {
+        self.density_transport.iter().any(|e| !e.is_empty())
     }
 
     /// The per-population parts, for filling in parallel.
@@ -159,11 +183,15 @@ impl Linearization {
             .chunks_mut(nt)
             .zip(self.coupling.chunks_mut(kk * b))
             .zip(self.transport.chunks_mut(b * nv * nv))
-            .map(|((gens, coupling), transport)| LinearizationPart {
-                gens,
-                coupling,
-                transport,
-            })
+            .zip(self.density_transport.iter_mut())
+            .map(
+                |(((gens, coupling), transport), density_transport)| LinearizationPart {
+                    gens,
+                    coupling,
+                    transport,
+                    density_transport,
+                },
+            )
             .collect()
     }
 
@@ -270,6 +298,48 @@ impl Linearization {
         }
     }
 
+    /// y += E_n x: population k's density-transport block at step n applied to the densities
+    /// of every population at that step, `xm(j)` being population j's level.
+    pub fn add_density_transport<'x>(
+        &self,
+        k: usize,
+        n: usize,
+        xm: impl Fn(usize) -> &'x [f64],
+        y: &mut [f64],
+    ) {
+        let e = &self.density_transport[k];
+        if e.is_empty() {
+            return;
+        }
+        let l = self.layout;
+        let (kk, nv) = (l.populations, 2 * self.dim);
+        let space = &self.spaces[k];
+        let levels: Vec<&[f64]> = (0..kk).map(xm).collect();
+        for i in 0..l.nodes {
+            let g = &e[(n * l.nodes + i) * nv * kk..(n * l.nodes + i + 1) * nv * kk];
+            for (s, &nb) in space.neighbours(i).iter().enumerate() {
+                if nb == NONE {
+                    continue;
+                }
+                let df: f64 = (0..kk).map(|j| g[s * kk + j] * levels[j][i]).sum();
+                y[nb] -= df;
+                y[i] += df;
+            }
+        }
+    }
+
+    /// out_m += E v_m on the m-half of a vector (every population and step).
+    pub fn density_transport_product(&self, v: &[f64], out: &mut [f64]) {
+        let l = self.layout;
+        let (b, nn) = (l.block(), l.nodes);
+        out.par_chunks_mut(b).enumerate().for_each(|(k, ok)| {
+            for n in 0..l.steps {
+                let at = |j: usize| &v[j * b + n * nn..j * b + (n + 1) * nn];
+                self.add_density_transport(k, n, at, &mut ok[n * nn..(n + 1) * nn]);
+            }
+        });
+    }
+
     fn apply_hjb_row(&self, grid: &Grid, k: usize, n: usize, x: &[f64], y: &mut [f64]) {
         let l = self.layout;
         let nn = l.nodes;
@@ -306,6 +376,7 @@ impl Linearization {
         }
         let xu = &x[l.u(k, n)..l.u(k, n) + nn];
         self.add_transport(grid, k, n, xu, y);
+        self.add_density_transport(k, n, |j| &x[l.m(j, n)..l.m(j, n) + nn], y);
     }
 
     /// Calls `f(row, column, value)` for every entry of J (duplicates possible: two stencil
@@ -387,6 +458,26 @@ impl Linearization {
                             }
                         }
                     }
+                    // Density transport: the same fluxes through the densities at node i.
+                    let e = &self.density_transport[k];
+                    if e.is_empty() {
+                        continue;
+                    }
+                    let kk = l.populations;
+                    let g = &e[(n * l.nodes + i) * nv * kk..][..nv * kk];
+                    for (s, &j) in nb.iter().enumerate() {
+                        if j == NONE {
+                            continue;
+                        }
+                        for p in 0..kk {
+                            let v = g[s * kk + p];
+                            if structural || v != 0.0 {
+                                let col = l.m(p, n) + i;
+                                f(rm + j, col, -v);
+                                f(rm + i, col, v);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -410,6 +501,9 @@ pub struct LinearizationPart<'a> {
     coupling: &'a mut [f64],
     /// Transport derivatives of population k, at `(n·N + i)·nv² + s·nv + r`.
     transport: &'a mut [f64],
+    /// Density-transport derivatives of population k, at `(n·N + i)·nv·K + s·K + j` (empty
+    /// without congestion).
+    density_transport: &'a mut Vec<f64>,
 }
 
 impl LinearizationPart<'_> {
@@ -436,6 +530,7 @@ impl LinearizationPart<'_> {
         let mut mloc = vec![0.0; kk];
         let mut dham = vec![0.0; kk];
         let (mut pm, mut pp, mut hess) = ([0.0; 2], [0.0; 2], [0.0; 16]);
+        let mut dslope = vec![0.0; nv * kk];
         let h = pop.hamiltonian();
         let space = pop.space();
         for i in 0..nn {
@@ -445,6 +540,10 @@ impl LinearizationPart<'_> {
                     self.coupling[(j * nt + n) * nn + i] = 0.0;
                 }
                 self.transport[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv].fill(0.0);
+                if !self.density_transport.is_empty() {
+                    self.density_transport[(n * nn + i) * nv * kk..(n * nn + i + 1) * nv * kk]
+                        .fill(0.0);
+                }
                 continue;
             }
             local_densities(densities, i, &mut mloc);
@@ -463,18 +562,26 @@ impl LinearizationPart<'_> {
             h.hessian(&x[..d], &mloc, &pm[..d], &pp[..d], &mut hess[..nv * nv]);
             let g = &mut self.transport[(n * nn + i) * nv * nv..(n * nn + i + 1) * nv * nv];
             let scale = dt * densities[k][i];
+            // ∂rate/∂d per slot: rate(lower) = ν/h² + d⁻/h, rate(upper) = ν/h² - d⁺/h; 0 across
+            // a wall.
+            let mut sign = [0.0; 4];
+            for (sl, sg) in sign.iter_mut().enumerate().take(nv) {
+                if nb[sl] != NONE {
+                    *sg = if sl % 2 == 0 { scale } else { -scale } * inv_h[sl / 2];
+                }
+            }
             for sl in 0..nv {
-                let a = sl / 2;
-                // rate(lower) = ν/h² + d⁻/h, rate(upper) = ν/h² - d⁺/h; 0 across a wall.
-                let sign = if nb[sl] == NONE {
-                    0.0
-                } else if sl % 2 == 0 {
-                    inv_h[a]
-                } else {
-                    -inv_h[a]
-                };
                 for c in 0..nv {
-                    g[sl * nv + c] = scale * sign * hess[sl * nv + c];
+                    g[sl * nv + c] = sign[sl] * hess[sl * nv + c];
+                }
+            }
+            if !self.density_transport.is_empty() {
+                h.density_slopes(&x[..d], &mloc, &pm[..d], &pp[..d], &mut dslope[..nv * kk]);
+                let e = &mut self.density_transport[(n * nn + i) * nv * kk..][..nv * kk];
+                for sl in 0..nv {
+                    for j in 0..kk {
+                        e[sl * kk + j] = sign[sl] * dslope[sl * kk + j];
+                    }
                 }
             }
         }

@@ -9,6 +9,10 @@
 //!     [ C  D ]    D: FP in m   (diagonal blocks I - ΔtQ_nᵀ, -I towards n-1: forward in time)
 //! ```
 //!
+//! With a congestion Hamiltonian the FP block is D + E, E the density transport (the rates
+//! depend on m; [`crate::scheme::jacobian`]); the sweeps invert D alone and E enters as a
+//! product.
+//!
 //! Two ways to solve J d = r:
 //! - [`DirectLu`]: the assembly of J (its entries, the unknown ordering, the log-m scaling)
 //!   into [`crate::linalg::SparseLu`], whose symbolic analysis is computed once and reused by
@@ -387,9 +391,12 @@ impl<S: StepInverse> System<'_, S> {
     /// GMRES on the Schur complement, with exact step solves.
     ///
     /// With the HJB block A inverted exactly by backward sweeps, d_u = -A⁻¹(F_H + B d_m) and
-    /// d_m solves the Schur system (D - CA⁻¹B) d_m = -F_F + CA⁻¹F_H, which GMRES solves right-
-    /// preconditioned by D⁻¹ (forward sweeps): the operator is I - CA⁻¹BD⁻¹ and its residual
-    /// is exactly the residual of the FP rows of J d = -F (the HJB rows hold exactly).
+    /// d_m solves the Schur system (D + E - CA⁻¹B) d_m = -F_F + CA⁻¹F_H, which GMRES solves
+    /// right-preconditioned by D⁻¹ (forward sweeps): the operator is I + (E - CA⁻¹B)D⁻¹ and its
+    /// residual is exactly the residual of the FP rows of J d = -F (the HJB rows hold exactly).
+    /// E, the density transport of congestion Hamiltonians, is applied as a product (it is
+    /// not part of the step matrices D_n = I - ΔtQ_nᵀ the sweeps invert), so the Schur
+    /// complement stays exact.
     fn solve_schur(self, f: &[f64], d: &mut [f64]) -> Result<GmresInfo> {
         let (grid, lin, steps, weights) = (self.grid, self.lin, self.steps, self.weights);
         let mut hjb = self.hjb;
@@ -409,7 +416,9 @@ impl<S: StepInverse> System<'_, S> {
             rhs.iter_mut().zip(w).for_each(|(r, w)| *r /= w);
         }
         let mut schur = FnOperator::new(half, |y: &[f64], out: &mut [f64]| {
-            // out = y - C A⁻¹ B D⁻¹ y (in the scaled form, W⁻¹(Wŷ - C A⁻¹ B D⁻¹ Wŷ)).
+            // out = y + (E - C A⁻¹ B) D⁻¹ y (in the scaled form, W⁻¹(Wŷ + (E - C A⁻¹ B) D⁻¹
+            // Wŷ)), E the density-transport part of ∂F_F/∂m that D = I - ΔtQᵀ leaves out
+            // (congestion; zero otherwise).
             match weights {
                 Some(w) => {
                     out.iter_mut()
@@ -419,6 +428,8 @@ impl<S: StepInverse> System<'_, S> {
                 }
                 None => sweep_forward(lin, steps, y, w1)?,
             }
+            out.fill(0.0);
+            lin.density_transport_product(w1, out);
             w2.fill(0.0);
             coupling_product(lin, w1, w2);
             sweep_backward(lin, hjb.as_deref_mut().unwrap_or(&mut *steps), w2, w1)?;
@@ -428,11 +439,11 @@ impl<S: StepInverse> System<'_, S> {
                 Some(w) => out
                     .iter_mut()
                     .zip(y.iter().zip(w2.iter().zip(w)))
-                    .for_each(|(o, (y, (t, w)))| *o = y - t / w),
+                    .for_each(|(o, (y, (t, w)))| *o = y + (*o - t) / w),
                 None => out
                     .iter_mut()
                     .zip(y.iter().zip(w2.iter()))
-                    .for_each(|(o, (y, t))| *o = y - t),
+                    .for_each(|(o, (y, t))| *o = y + *o - t),
             }
             Ok(())
         });

@@ -28,3 +28,13 @@ pub fn tight_newton(linear_solver: mfg::solve::newton::NewtonSolverKind) -> mfg:
         ..mfg::SolverSettings::default()
     }
 }
+
+/// max |a − b| over every population's u and m.
+pub fn max_difference(a: &mfg::solve::Solution, b: &mfg::solve::Solution) -> f64 {
+    let (x, y) = (&a.iterate, &b.iterate);
+    x.u.iter()
+        .zip(&y.u)
+        .chain(x.m.iter().zip(&y.m))
+        .map(|(f, g)| f.max_abs_diff(g))
+        .fold(0.0, f64::max)
+}

@@ -1,5 +1,6 @@
 //! Test models: problems paired with what is known about their answers.
 //!
+//! - [`congestion`]: two crowds with congestion Hamiltonians (cross weights), 1D and 2D;
 //! - [`crossing`]: two populations crossing each other in 1D and 2D, any coupling (the Newton,
 //!   Anderson and Jacobian tests);
 //! - [`geometry`]: populations on regions of the grid and obstacles (the masked variants of
@@ -14,6 +15,7 @@
 
 pub mod benchmarks;
 pub mod case_b;
+pub mod congestion;
 pub mod crossing;
 pub mod exits;
 pub mod geometry;
