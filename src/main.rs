@@ -572,6 +572,7 @@ fn check_output_dir(path: &Path) -> anyhow::Result<()> {
 
 fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
     let last = solution.last().copied().unwrap_or_default();
+    let monotonicity = mfg::problem::Monotonicity::at_solution(problem, &solution.iterate.m);
     println!(
         "{}: {} after {} iterations ({:.3} s)",
         solution.method,
@@ -610,4 +611,5 @@ fn print_summary(problem: &mfg::Problem, solution: &mfg::Solution) {
             );
         }
     }
+    println!("{}", monotonicity.describe());
 }

@@ -109,3 +109,68 @@ fn plot_takes_the_snapshot_times_of_the_stored_output_table() {
     assert_eq!(stored, draw("explicit", Some("0,0.2")));
     assert_ne!(stored, draw("other", Some("0,0.4")));
 }
+
+/// `mfg check` states whether the coupling is Lasry–Lions monotone, the solve summary repeats
+/// the test on the solution, and the result file carries both in `/coupling`'s attributes.
+#[test]
+fn monotonicity_in_check_summary_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let second = r#"[[population]]
+name = "b"
+sigma = 0.3
+initial = { profile = "gaussian", mean = [0.7, 0.5], std = [0.15, 0.15] }
+terminal = "(x - 0.2)^2"
+"#;
+    let segregating = write(
+        dir.path(),
+        "segregating.toml",
+        &format!("{BASE}{second}[coupling]\nlinear = [[0.05, 0.5], [0.5, 0.05]]\n"),
+    );
+    let o = mfg(&["check"], &[&segregating]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("coupling NOT monotone") && out.contains("-4.5000e-1"),
+        "{out}"
+    );
+    let monotone = write(
+        dir.path(),
+        "monotone.toml",
+        &format!("{BASE}{second}[coupling]\nlinear = [[1.0, 0.5], [0.5, 0.8]]\n"),
+    );
+    let o = mfg(&["check"], &[&monotone]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("coupling monotone (Lasry–Lions) for all densities"),
+        "{out}"
+    );
+    let file = dir.path().join("seg.h5");
+    let o = mfg(
+        &["solve", "--quiet", "--out", file.to_str().unwrap()],
+        &[&segregating],
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        out.contains("coupling NOT monotone") && out.contains("solution"),
+        "{out}"
+    );
+    let f = hdf5::File::open(&file).unwrap();
+    let c = f.group("coupling").unwrap();
+    let text = |name: &str| -> String {
+        c.attr(name)
+            .unwrap()
+            .read_scalar::<hdf5::types::VarLenUnicode>()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(text("monotone_for_all_densities"), "no");
+    assert_eq!(text("monotone_initial"), "no");
+    assert_eq!(text("monotone_solution"), "no");
+    let lambda: f64 = c
+        .attr("lambda_min_solution")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    assert!((lambda + 0.45).abs() < 1e-12, "{lambda}");
+}

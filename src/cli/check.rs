@@ -2,8 +2,10 @@
 //! levels, unknowns 2 K (Nt + 1) N), the method (for `auto`: what it will run and why), and the
 //! memory estimate of
 //! [`mfg::solve::MemoryEstimate`] against the limit, so that a problem too large for the machine
-//! is seen before it is started.
+//! is seen before it is started, and the Lasry–Lions monotonicity diagnostic of the coupling at
+//! the initial densities ([`Monotonicity`]), with its warning when it fails.
 
+use mfg::problem::Monotonicity;
 use mfg::solve::auto::Plan;
 use mfg::solve::budget::{available_memory, bytes};
 use mfg::solve::stationary::StationarySettings;
@@ -59,6 +61,7 @@ pub fn plan(problem: &Problem, settings: &SolverSettings) -> Result<Vec<String>,
             bytes(e.step),
             bytes(e.newton)
         ),
+        Monotonicity::at_initial(problem).describe(),
     ])
 }
 
@@ -94,5 +97,6 @@ pub fn plan_stationary(problem: &Problem, settings: &StationarySettings) -> Vec<
              iterations",
             settings.max_iterations
         ),
+        Monotonicity::at_initial(problem).describe(),
     ]
 }

@@ -147,4 +147,9 @@ fn print_summary(problem: &Problem, solution: &StationarySolution) {
             min_m
         );
     }
+    let m: Vec<&[f64]> = solution.m.iter().map(Vec::as_slice).collect();
+    println!(
+        "{}",
+        mfg::problem::Monotonicity::test(problem, "solution", [(None, m)]).describe()
+    );
 }

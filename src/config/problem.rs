@@ -305,6 +305,34 @@ pub struct CouplingSpec {
     /// f^k += κ_k (m^k)^β.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power: Option<PowerSpec>,
+    /// f^k += κ_k s_δ(a_k − m^k/(Σ_j m^j + η)): Schelling-type segregation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segregation: Option<SegregationSpec>,
+}
+
+/// `segregation = { threshold = [...], strength = [...], eta = ..., width = ... }`
+/// ([`crate::problem::Segregation`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegregationSpec {
+    /// a_k ∈ (0, 1), one per population: the smallest tolerated fraction of one's own type.
+    pub threshold: Vec<f64>,
+    /// κ_k ≥ 0, one per population.
+    pub strength: Vec<f64>,
+    /// η > 0 in m^k/(Σ_j m^j + η) (default 1e-3).
+    #[serde(default = "default_eta")]
+    pub eta: f64,
+    /// The smoothing width δ > 0 of the positive part (default 0.02).
+    #[serde(default = "default_width")]
+    pub width: f64,
+}
+
+fn default_eta() -> f64 {
+    1e-3
+}
+
+fn default_width() -> f64 {
+    0.02
 }
 
 /// A vector (the diagonal) or a full matrix.
@@ -345,6 +373,14 @@ impl CouplingSpec {
             terms.push(Box::new(coupling::Power {
                 kappa: p.kappa.clone(),
                 beta: p.beta,
+            }));
+        }
+        if let Some(s) = &self.segregation {
+            terms.push(Box::new(crate::problem::Segregation {
+                threshold: s.threshold.clone(),
+                strength: s.strength.clone(),
+                eta: s.eta,
+                width: s.width,
             }));
         }
         if terms.len() == 1 {

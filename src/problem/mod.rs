@@ -31,15 +31,19 @@ pub mod congestion;
 pub mod coupling;
 pub mod exit;
 pub mod hamiltonian;
+pub mod monotonicity;
 pub mod population;
 pub mod region;
+pub mod segregation;
 
 pub use congestion::Congestion;
 pub use coupling::{Coupling, NoCoupling};
 pub use exit::{Exit, Side};
 pub use hamiltonian::Hamiltonian;
+pub use monotonicity::Monotonicity;
 pub use population::{Population, PopulationBuilder};
 pub use region::{Region, Shape};
+pub use segregation::Segregation;
 
 use crate::error::{Error, Result};
 use crate::grid::{Grid, TimeGrid};

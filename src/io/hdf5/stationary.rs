@@ -13,7 +13,7 @@ use super::write::{
 use super::{scales, Header, RunState, AXES};
 use crate::config::Config;
 use crate::io::{Error, Result};
-use crate::problem::{Horizon, Problem};
+use crate::problem::{Horizon, Monotonicity, Problem};
 use crate::solve::stationary::StationarySolution;
 use crate::solve::Termination;
 use ::hdf5 as h5;
@@ -68,7 +68,13 @@ pub fn write_stationary(
             };
             root_attributes(w, file, problem, &end, config, None)?;
             grids(w, file, problem)?;
-            coupling(w, file, problem)?;
+            let m: Vec<&[f64]> = solution.m.iter().map(Vec::as_slice).collect();
+            coupling(
+                w,
+                file,
+                problem,
+                &Monotonicity::test(problem, "solution", [(None, m)]),
+            )?;
             let grid = problem.grid();
             let shape = field_shape(grid, 1)[1..].to_vec();
             let pops = w.group(file, "populations")?;

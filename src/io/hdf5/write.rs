@@ -11,6 +11,7 @@ use crate::config::{Config, Format};
 use crate::files::{self, OutputLock};
 use crate::io::{Error, Result};
 use crate::problem::coupling::CouplingTerm;
+use crate::problem::Monotonicity;
 use crate::problem::{Horizon, Problem};
 use crate::solve::StepStats;
 use ::hdf5 as h5;
@@ -295,7 +296,12 @@ fn contents(
     let deflate = deflate_of(options);
     root_attributes(w, file, problem, &Ending::of(run), config, deflate)?;
     grids(w, file, problem)?;
-    coupling(w, file, problem)?;
+    coupling(
+        w,
+        file,
+        problem,
+        &Monotonicity::at_solution(problem, &run.iterate.m),
+    )?;
     super::populations::populations(w, file, problem, run, deflate)?;
     history(w, file, run.history)
 }
@@ -445,9 +451,28 @@ pub(super) fn grids(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> R
 /// `/coupling`: the description and one group per term with its parameters as arrays indexed
 /// by the population names (`k`: the population paying the cost, `j`: the one whose density
 /// enters).
-pub(super) fn coupling(w: &mut Writer<'_>, file: &h5::File, problem: &Problem) -> Result<()> {
+///
+/// Its attributes also hold the Lasry–Lions monotonicity diagnostic
+/// ([`crate::problem::Monotonicity`]) at the initial densities and at `solution`.
+pub(super) fn coupling(
+    w: &mut Writer<'_>,
+    file: &h5::File,
+    problem: &Problem,
+    solution: &Monotonicity,
+) -> Result<()> {
     let c = w.group(file, "coupling")?;
     w.attr_str(&c, "description", &problem.coupling().describe())?;
+    let initial = Monotonicity::at_initial(problem);
+    let all = match initial.for_all_densities {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    };
+    w.attr_str(&c, "monotone_for_all_densities", all)?;
+    for (what, m) in [("initial", &initial), ("solution", solution)] {
+        w.attr_str(&c, &format!("monotone_{what}"), m.verdict.as_str())?;
+        w.attr_f64(&c, &format!("lambda_min_{what}"), m.lambda_min)?;
+    }
     let Some(terms) = problem.coupling().terms() else {
         return w.attr_str(&c, "parameters", "not reported");
     };
