@@ -27,5 +27,7 @@ pub use algorithms::{
 };
 pub use exact::{assess, backward, exploitability, forward, tabulate, Assessment, Want};
 pub use game::{Game, Kernel, KernelBuilder};
-pub use learn::{SimSettings, Simulation, Simulator};
+pub use learn::{
+    MeanFieldQLearning, QFictitiousPlay, QSettings, SimSettings, Simulation, Simulator,
+};
 pub use policy::{Flow, Policy, PolicyFunction, PopPolicy};
