@@ -28,6 +28,7 @@ pub use algorithms::{
 pub use exact::{assess, backward, exploitability, forward, tabulate, Assessment, Want};
 pub use game::{Game, Kernel, KernelBuilder};
 pub use learn::{
-    MeanFieldQLearning, QFictitiousPlay, QSettings, SimSettings, Simulation, Simulator,
+    deviation_gains, MeanFieldQLearning, QFictitiousPlay, QSettings, SimSettings, Simulation,
+    Simulator,
 };
 pub use policy::{Flow, Policy, PolicyFunction, PopPolicy};
