@@ -7,11 +7,12 @@ mod rl_common;
 
 use mfg::rl::benchmarks::CrowdModelling;
 use mfg::rl::learn::{
-    deviation_gains, fit_rate, DeviationSettings, Epsilon, MeanFieldQLearning, QFictitiousPlay,
-    QSettings, SimSettings, Simulation, Simulator,
+    deviation_gains, fit_rate, Behaviour, DeviationSettings, Environment, Epsilon, FnPolicy,
+    MeanFieldQLearning, QFictitiousPlay, QSettings, SimSettings, Simulation, Simulator,
 };
 use mfg::rl::{
-    assess, forward, run, run_to_tolerance, Algorithm, FictitiousPlay, Game, MirrorDescent, Policy,
+    assess, forward, run, run_to_tolerance, tabulate, Algorithm, FictitiousPlay, Game,
+    MirrorDescent, Policy,
 };
 use rl_common::{game_1d, problem_1d};
 
@@ -119,6 +120,93 @@ fn simulations_are_reproducible_across_seeds_and_threads() {
     settings.seed = 12;
     let other = Simulator::new(&game, settings).unwrap();
     assert_ne!(bits(&a), bits(&other.run((&pi).into()).unwrap()));
+}
+
+/// Agents acting by a closure that reads the policy's table draw exactly the numbers of the
+/// table itself; a master policy reading μ_t (away from crowded neighbours, towards the centre)
+/// gives, with 20000 agents, the closed-loop flow of `exact::tabulate` up to 3√(S/N) in L1 (the
+/// policy is smooth in μ, so μ̂'s error moves the rows by O(√(S/N)) only).
+#[test]
+fn policy_functions_drive_the_agents() {
+    let game = CrowdModelling::default();
+    let pi = towards_centre(&game);
+    let sim = Simulator::new(&game, SimSettings::uniform(&game, 3000, 5)).unwrap();
+    let table = sim.run((&pi).into()).unwrap();
+    let copy = FnPolicy(
+        |k: usize, t: usize, s: usize, _: &[&[f64]], out: &mut [f64]| {
+            out.copy_from_slice(pi.population(k).row(t, s))
+        },
+    );
+    let by_fn = sim
+        .run_episode(Behaviour::Function(&copy), Environment::Empirical, 0)
+        .unwrap();
+    assert_eq!(bits(&table), bits(&by_fn));
+
+    let master = FnPolicy(
+        |_: usize, _: usize, s: usize, mu: &[&[f64]], out: &mut [f64]| {
+            for (a, o) in out.iter_mut().enumerate() {
+                let next = (s + 10 + a - 1) % 10;
+                let towards = (next as i64 - 5).abs() < (s as i64 - 5).abs();
+                *o = ((if towards { 1.5 } else { 0.0 }) - 8.0 * mu[0][next]).exp();
+            }
+            let z: f64 = out.iter().sum();
+            out.iter_mut().for_each(|o| *o /= z);
+        },
+    );
+    let (_, closed_loop) = tabulate(&game, &master).unwrap();
+    let n = 20_000;
+    let sim = Simulator::new(&game, SimSettings::uniform(&game, n, 9)).unwrap();
+    let out = sim
+        .run_episode(Behaviour::Function(&master), Environment::Empirical, 0)
+        .unwrap();
+    let tol = 3.0 * (10.0 / n as f64).sqrt();
+    let gap = out.flow.sup_l1(&closed_loop);
+    let spread: f64 = closed_loop.at(0, 10).iter().map(|m| (m - 0.1).abs()).sum();
+    println!("master policy: sup_t L1 {gap:.4} (tolerance {tol:.4}); L1 from uniform {spread:.3}");
+    assert!(gap < tol, "{gap}");
+    assert!(spread > 3.0 * tol, "{spread}");
+}
+
+/// Populations of their own sizes on the K = 2 PDE game (20000 and 8000 agents, one moving
+/// right at the largest velocity, the other left): each empirical flow is the exact one within
+/// 3√(S/N_k) in L1 at every level.
+#[test]
+fn populations_have_their_own_sizes() {
+    let p = problem_1d(10);
+    let game = game_1d(&p, 10);
+    let last = game.actions(0) - 1;
+    let pi = Policy::deterministic(&game, |k, _, _| if k == 0 { last } else { 0 }).unwrap();
+    let exact = forward(&game, &pi).unwrap();
+    let agents = vec![20_000, 8000];
+    let sim = Simulator::new(
+        &game,
+        SimSettings {
+            agents: agents.clone(),
+            seed: 3,
+            chunk: 1024,
+        },
+    )
+    .unwrap();
+    let out = sim.run((&pi).into()).unwrap();
+    let value = assess(&game, &pi).unwrap();
+    assert_eq!(out.agent_steps, (28_000 * game.horizon()) as u64);
+    for (k, &n_k) in agents.iter().enumerate() {
+        let tol = 3.0 * (game.states(k) as f64 / n_k as f64).sqrt();
+        let gap = out.flow.sup_l1_population(&exact, k);
+        let moved: f64 = exact
+            .at(k, game.horizon())
+            .iter()
+            .zip(exact.at(k, 0))
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        println!(
+            "population {k}: {n_k} agents, sup_t L1 {gap:.4} (tolerance {tol:.4}), the flow moves \
+             {moved:.3}; return {:.4} ± {:.4} (mean field {:.4})",
+            out.returns[k].mean, out.returns[k].std_error, value.populations[k].value
+        );
+        assert!(gap < tol, "population {k}: {gap}");
+        assert!(moved > 3.0 * tol);
+    }
 }
 
 fn crowd_q_settings(seed: u64) -> QSettings {
@@ -356,7 +444,7 @@ fn bad_input_is_refused_with_the_field_named() {
         iterations: 2,
         flow_agents: 10,
     };
-    let cases: [(QSettings, &str); 5] = [
+    let cases: [(QSettings, &str); 6] = [
         (
             QSettings {
                 agents: 0,
@@ -395,6 +483,13 @@ fn bad_input_is_refused_with_the_field_named() {
                 ..QSettings::new(1)
             },
             "qlearning.episodes",
+        ),
+        (
+            QSettings {
+                batch: 0,
+                ..QSettings::new(1)
+            },
+            "qlearning.batch",
         ),
     ];
     for (q, field) in cases {

@@ -74,7 +74,7 @@ pub struct QSettings {
     pub epsilon: Epsilon,
     /// Transitions kept per population.
     pub replay_capacity: usize,
-    /// Replayed updates per episode and population.
+    /// Replayed updates per episode and population (at least 1).
     pub batch: usize,
     /// Seed of the simulations and of the replay sampling.
     pub seed: u64,
@@ -137,6 +137,12 @@ impl QSettings {
             return Err(Error::invalid(
                 "qlearning.replay_capacity",
                 "0: the buffer must hold at least one transition",
+            ));
+        }
+        if self.batch == 0 {
+            return Err(Error::invalid(
+                "qlearning.batch",
+                "0: without replayed updates nothing is learnt",
             ));
         }
         Ok(())

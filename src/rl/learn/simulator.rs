@@ -211,7 +211,7 @@ impl Episode {
 pub struct Simulator<'g> {
     game: &'g dyn Game,
     settings: SimSettings,
-    initial_cdf: Vec<Vec<f64>>,
+    initial: Vec<Vec<f64>>,
 }
 
 impl<'g> Simulator<'g> {
@@ -219,13 +219,13 @@ impl<'g> Simulator<'g> {
     pub fn new(game: &'g dyn Game, settings: SimSettings) -> Result<Self> {
         check_game(game)?;
         settings.check(game)?;
-        let initial_cdf = (0..game.populations())
+        let initial = (0..game.populations())
             .map(|k| game.initial(k).into_owned())
             .collect();
         Ok(Simulator {
             game,
             settings,
-            initial_cdf,
+            initial,
         })
     }
 
@@ -298,8 +298,14 @@ impl<'g> Simulator<'g> {
             }
         }
         if let Some((k, p)) = deviator {
+            if k >= game.populations() {
+                return Err(Error::invalid(
+                    "deviation.population",
+                    format!("{k}: the game has {} populations", game.populations()),
+                ));
+            }
             let want = (game.horizon(), game.states(k), game.actions(k));
-            if k >= game.populations() || (p.horizon(), p.states(), p.actions()) != want {
+            if (p.horizon(), p.states(), p.actions()) != want {
                 return Err(Error::invalid(
                     "deviation.policy",
                     format!(
@@ -342,7 +348,7 @@ impl<'g> Simulator<'g> {
         let mut flow = Flow::zeros(game);
         // Initial states and the level-0 histogram.
         for (k, chunks) in work.iter_mut().enumerate() {
-            let mu0 = &self.initial_cdf[k];
+            let mu0 = &self.initial[k];
             let init = |w: &mut Work| {
                 w.counts.fill(0);
                 for s in w.states.iter_mut() {
