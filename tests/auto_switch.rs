@@ -11,7 +11,8 @@ use mfg::io::{self, Run, WriteOptions};
 use mfg::Termination;
 
 /// The 1D example with no `[solver]` table and a cap of 5 iterations: auto starts with Newton,
-/// whose share is 40% of the cap (2 iterations), then Picard takes over and the cap ends the run.
+/// whose share is 40% of the cap (2 iterations), then Anderson takes over and the cap ends the
+/// run.
 fn capped() -> Config {
     let mut spec = common::examples::coarse("two_groups_1d.toml", 41, None, 12, None).spec;
     spec.solver = Default::default();
@@ -25,11 +26,13 @@ fn a_switch_is_an_event_in_the_solution_the_file_and_the_summary() {
     let (problem, settings) = cfg.build().unwrap();
     let sol = mfg::solve(&problem, &settings).unwrap();
     assert_eq!(sol.termination, Termination::MaxIterations);
-    assert_eq!(sol.method, "picard");
+    assert_eq!(sol.method, "anderson");
     assert_eq!(sol.events.len(), 1, "{:?}", sol.events);
     let e = &sol.events[0];
     assert!(
-        e.starts_with("iteration 2: switched to picard: newton did not converge in its share of 2"),
+        e.starts_with(
+            "iteration 2: switched to anderson: newton did not converge in its share of 2"
+        ),
         "{e}"
     );
     let detail = sol.detail.as_deref().unwrap_or_default();
@@ -55,7 +58,7 @@ fn a_switch_is_an_event_in_the_solution_the_file_and_the_summary() {
     let o = run(&["solve", s(&path), "-q"]);
     let all = text(&o);
     assert_eq!(code(&o), 3, "{all}");
-    assert!(all.contains("iteration 2: switched to picard"), "{all}");
+    assert!(all.contains("iteration 2: switched to anderson"), "{all}");
     assert!(all.contains("try method"), "{all}");
 }
 
@@ -69,7 +72,7 @@ fn check_prints_what_auto_will_run() {
     assert_eq!(code(&o), 0, "{all}");
     assert!(
         all.contains("method: auto: newton (1D: Newton's Jacobian is exact")
-            && all.contains("switching to picard if it fails"),
+            && all.contains("switching to anderson if it fails"),
         "{all}"
     );
 }

@@ -385,7 +385,11 @@ impl SolverSpec {
         let newton = self.newton.unwrap_or_default().settings();
         newton.validate()?;
         let method = match self.method {
-            MethodName::Auto => MethodKind::Auto(AutoSettings { newton, picard }),
+            MethodName::Auto => MethodKind::Auto(AutoSettings {
+                newton,
+                picard,
+                anderson,
+            }),
             MethodName::Picard => MethodKind::Picard(picard),
             MethodName::FictitiousPlay => MethodKind::Picard(Relaxation::FictitiousPlay),
             MethodName::Anderson => MethodKind::Anderson(anderson),

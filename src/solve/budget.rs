@@ -109,6 +109,7 @@ impl MemoryEstimate {
             let first = match plan.first {
                 super::auto::Choice::Newton => MethodKind::Newton(a.newton),
                 super::auto::Choice::Picard => MethodKind::Picard(a.picard),
+                super::auto::Choice::Anderson => MethodKind::Anderson(a.anderson),
             };
             let first = SolverSettings {
                 method: first,
