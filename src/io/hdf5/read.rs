@@ -446,9 +446,39 @@ fn population_names(c: &Checker<'_>, file: &h5::File) -> Result<Vec<String>> {
 }
 
 /// `/coupling` (version 2): its description, and each term's kind and parameter arrays.
+/// The monotonicity diagnostic's attributes of `/coupling`, checked when present (files written
+/// before the diagnostic existed lack them): verdicts from their fixed sets, λ_min a number.
+fn monotonicity(c: &Checker<'_>, g: &h5::Group) -> Result<()> {
+    let names = g.attr_names().unwrap_or_default();
+    let has = |n: &str| names.iter().any(|a| a == n);
+    let one_of = |name: &str, allowed: &[&str]| -> Result<()> {
+        if !has(name) {
+            return Ok(());
+        }
+        let v = c.string(g, name)?;
+        if allowed.contains(&v.as_str()) {
+            Ok(())
+        } else {
+            Err(c.damaged(format!(
+                "attribute {name} of /coupling is {v:?}, not one of {allowed:?}"
+            )))
+        }
+    };
+    one_of("monotone_for_all_densities", &["yes", "no", "unknown"])?;
+    for what in ["initial", "solution"] {
+        one_of(&format!("monotone_{what}"), &["strict", "weak", "no"])?;
+        let lambda = format!("lambda_min_{what}");
+        if has(&lambda) {
+            c.f64(g, &lambda)?;
+        }
+    }
+    Ok(())
+}
+
 fn coupling(c: &Checker<'_>, file: &h5::File, k: usize) -> Result<SavedCoupling> {
     let g = c.group(file, "coupling")?;
     c.attr(&g, "description", Kind::Str, &[])?;
+    monotonicity(c, &g)?;
     match c.string(&g, "parameters")?.as_str() {
         "not reported" => return Ok(SavedCoupling::Opaque),
         "complete" => {}
