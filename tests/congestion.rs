@@ -9,37 +9,10 @@ mod common;
 
 use common::models::congestion::{congested_1d, congested_2d, mild};
 use mfg::problem::hamiltonian::Quadratic;
-use mfg::problem::{Congestion, Hamiltonian, Problem};
+use mfg::problem::{Congestion, Hamiltonian};
 use mfg::solve::newton::{NewtonSettings, NewtonSolverKind};
 use mfg::solve::spacetime::Preconditioner;
-use mfg::solve::{
-    solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
-    Termination,
-};
-
-fn run(problem: &Problem, method: MethodKind, max_iterations: usize) -> Solution {
-    let settings = SolverSettings {
-        method,
-        stopping: Stopping {
-            max_iterations,
-            tol_u: 1e-12,
-            tol_m: 1e-12,
-            tol_residual: 1e-12,
-            ..Stopping::default()
-        },
-        ..SolverSettings::default()
-    };
-    let s = solve(problem, &settings).unwrap();
-    assert_eq!(
-        s.termination,
-        Termination::Converged,
-        "{} after {} iterations: {:?}",
-        s.method,
-        s.history.len(),
-        s.history.iter().map(|h| h.residual).collect::<Vec<_>>()
-    );
-    s
-}
+use mfg::solve::{AndersonSettings, MethodKind, Relaxation, Solution};
 
 fn newton(linear_solver: NewtonSolverKind, preconditioner: Preconditioner) -> MethodKind {
     MethodKind::Newton(NewtonSettings {
@@ -93,13 +66,13 @@ fn assert_quadratic(s: &Solution, what: &str) {
 #[test]
 fn newton_converges_quadratically_1d_direct_and_krylov() {
     let p = congested_1d(61, 30, 1.2, mild());
-    let direct = run(
+    let direct = common::solve_tight(
         &p,
         newton(NewtonSolverKind::Direct, Preconditioner::Auto),
         20,
     );
     assert_quadratic(&direct, "1D direct");
-    let krylov = run(
+    let krylov = common::solve_tight(
         &p,
         newton(NewtonSolverKind::Krylov, Preconditioner::Auto),
         20,
@@ -112,13 +85,13 @@ fn newton_converges_quadratically_1d_direct_and_krylov() {
 #[test]
 fn newton_converges_quadratically_2d_exact_and_multigrid() {
     let p = congested_2d(16, 16, 8, 1.0, mild());
-    let exact = run(
+    let exact = common::solve_tight(
         &p,
         newton(NewtonSolverKind::Krylov, Preconditioner::Exact),
         20,
     );
     assert_quadratic(&exact, "2D exact step solves");
-    let mg = run(
+    let mg = common::solve_tight(
         &p,
         newton(NewtonSolverKind::Krylov, Preconditioner::Multigrid),
         20,
@@ -131,9 +104,9 @@ fn newton_converges_quadratically_2d_exact_and_multigrid() {
 #[test]
 fn picard_anderson_and_newton_agree() {
     let p = congested_1d(41, 20, 1.2, mild());
-    let picard = run(&p, MethodKind::Picard(Relaxation::Fixed(0.5)), 600);
-    let anderson = run(&p, MethodKind::Anderson(AndersonSettings::default()), 600);
-    let newton = run(&p, newton(NewtonSolverKind::Auto, Preconditioner::Auto), 20);
+    let picard = common::solve_tight(&p, MethodKind::Picard(Relaxation::Fixed(0.5)), 600);
+    let anderson = common::solve_tight(&p, MethodKind::Anderson(AndersonSettings::default()), 600);
+    let newton = common::solve_tight(&p, newton(NewtonSolverKind::Auto, Preconditioner::Auto), 20);
     for (name, s) in [("Anderson", &anderson), ("Newton", &newton)] {
         let d = common::max_difference(&picard, s);
         assert!(d <= 1e-8, "Picard vs {name}: {d:.3e}");
@@ -154,7 +127,7 @@ fn newton_iterations_do_not_grow_with_the_grid() {
         .iter()
         .map(|&(nx, nt)| {
             let p = congested_1d(nx, nt, 1.2, mild());
-            run(
+            common::solve_tight(
                 &p,
                 newton(NewtonSolverKind::Krylov, Preconditioner::Auto),
                 20,
@@ -173,7 +146,7 @@ fn newton_iterations_do_not_grow_with_the_grid() {
 #[test]
 fn mass_and_positivity_hold() {
     let p = congested_2d(12, 10, 6, 2.0, mild());
-    let s = run(
+    let s = common::solve_tight(
         &p,
         newton(NewtonSolverKind::Krylov, Preconditioner::Auto),
         20,

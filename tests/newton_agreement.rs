@@ -9,34 +9,7 @@ use mfg::grid::Boundary;
 use mfg::problem::Problem;
 use mfg::solve::newton::{NewtonSettings, NewtonSolverKind};
 use mfg::solve::spacetime::{Ordering, Preconditioner};
-use mfg::solve::{
-    solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
-    Termination,
-};
-
-fn run(problem: &Problem, method: MethodKind) -> Solution {
-    let settings = SolverSettings {
-        method,
-        stopping: Stopping {
-            max_iterations: 400,
-            tol_u: 1e-12,
-            tol_m: 1e-12,
-            tol_residual: 1e-12,
-            ..Stopping::default()
-        },
-        ..SolverSettings::default()
-    };
-    let s = solve(problem, &settings).unwrap();
-    assert_eq!(
-        s.termination,
-        Termination::Converged,
-        "{} after {} iterations, residual {:.3e}",
-        s.method,
-        s.history.len(),
-        s.last().unwrap().residual
-    );
-    s
-}
+use mfg::solve::{AndersonSettings, MethodKind, Relaxation};
 
 fn newton(linear_solver: NewtonSolverKind, ordering: Ordering) -> MethodKind {
     MethodKind::Newton(NewtonSettings {
@@ -47,12 +20,16 @@ fn newton(linear_solver: NewtonSolverKind, ordering: Ordering) -> MethodKind {
 }
 
 fn check(problem: &Problem, newton_kinds: &[MethodKind]) {
-    let reference = run(problem, MethodKind::Picard(Relaxation::Fixed(0.5)));
-    let anderson = run(problem, MethodKind::Anderson(AndersonSettings::default()));
+    let reference = common::solve_tight(problem, MethodKind::Picard(Relaxation::Fixed(0.5)), 400);
+    let anderson = common::solve_tight(
+        problem,
+        MethodKind::Anderson(AndersonSettings::default()),
+        400,
+    );
     let d = common::max_difference(&reference, &anderson);
     assert!(d <= 1e-8, "Picard vs Anderson: {d:.3e}");
     for kind in newton_kinds {
-        let n = run(problem, *kind);
+        let n = common::solve_tight(problem, *kind, 400);
         let d = common::max_difference(&reference, &n);
         assert!(d <= 1e-8, "Picard vs Newton {kind:?}: {d:.3e}");
         // Newton needs far fewer outer iterations than Picard.
@@ -116,22 +93,24 @@ fn methods_agree_2d() {
 #[test]
 fn methods_agree_2d_log_coupling() {
     let problem = problem_2d(10, 8, 6, mixed());
-    let reference = run(&problem, MethodKind::Picard(Relaxation::Fixed(0.5)));
+    let reference = common::solve_tight(&problem, MethodKind::Picard(Relaxation::Fixed(0.5)), 400);
     for pc in [Preconditioner::Exact, Preconditioner::Multigrid] {
-        let n = run(
+        let n = common::solve_tight(
             &problem,
             MethodKind::Newton(NewtonSettings {
                 linear_solver: NewtonSolverKind::Krylov,
                 preconditioner: pc,
                 ..NewtonSettings::default()
             }),
+            400,
         );
         let d = common::max_difference(&reference, &n);
         assert!(d <= 1e-8, "Picard vs Newton {pc:?}: {d:.3e}");
     }
-    let n = run(
+    let n = common::solve_tight(
         &problem,
         newton(NewtonSolverKind::Direct, Ordering::NodeInterleaved),
+        400,
     );
     assert!(common::max_difference(&reference, &n) <= 1e-8);
 }

@@ -13,10 +13,7 @@ use mfg::problem::hamiltonian::Quadratic;
 use mfg::problem::monotonicity::Verdict;
 use mfg::problem::{Monotonicity, Population, Problem, Segregation};
 use mfg::solve::newton::NewtonSettings;
-use mfg::solve::{
-    solve, AndersonSettings, MethodKind, Relaxation, Solution, SolverSettings, Stopping,
-    Termination,
-};
+use mfg::solve::{AndersonSettings, MethodKind, Relaxation, Solution};
 
 fn street(ripple: f64) -> Problem {
     let grid = Grid::new_1d(0.0, 1.0, 50, Boundary::Periodic).unwrap();
@@ -38,29 +35,6 @@ fn street(ripple: f64) -> Problem {
         .unwrap()
 }
 
-fn run(problem: &Problem, method: MethodKind) -> Solution {
-    let settings = SolverSettings {
-        method,
-        stopping: Stopping {
-            max_iterations: 1000,
-            tol_u: 1e-12,
-            tol_m: 1e-12,
-            tol_residual: 1e-12,
-            ..Stopping::default()
-        },
-        ..SolverSettings::default()
-    };
-    let s = solve(problem, &settings).unwrap();
-    assert_eq!(
-        s.termination,
-        Termination::Converged,
-        "{}: {:?}",
-        s.method,
-        s.last()
-    );
-    s
-}
-
 fn overlap(p: &Problem, s: &Solution, n: usize) -> f64 {
     let (a, b) = (s.iterate.m[0].level(n), s.iterate.m[1].level(n));
     let h = p.grid().h(0);
@@ -70,11 +44,11 @@ fn overlap(p: &Problem, s: &Solution, n: usize) -> f64 {
 #[test]
 fn groups_separate_and_the_methods_agree() {
     let p = street(0.3);
-    let anderson = run(&p, MethodKind::Anderson(AndersonSettings::default()));
+    let anderson = common::solve_tight(&p, MethodKind::Anderson(AndersonSettings::default()), 1000);
     let (start, end) = (overlap(&p, &anderson, 0), overlap(&p, &anderson, 10));
     assert!(start > 0.8 && end < 0.01 * start, "overlap {start} → {end}");
-    let picard = run(&p, MethodKind::Picard(Relaxation::Fixed(0.5)));
-    let newton = run(&p, MethodKind::Newton(NewtonSettings::default()));
+    let picard = common::solve_tight(&p, MethodKind::Picard(Relaxation::Fixed(0.5)), 1000);
+    let newton = common::solve_tight(&p, MethodKind::Newton(NewtonSettings::default()), 1000);
     for (name, s) in [("Picard", &picard), ("Newton", &newton)] {
         let d = common::max_difference(&anderson, s);
         assert!(d <= 1e-8, "Anderson vs {name}: {d:.3e}");
@@ -98,7 +72,7 @@ fn groups_separate_and_the_methods_agree() {
 #[test]
 fn the_mixed_state_is_an_equilibrium_too() {
     let p = street(0.0);
-    let s = run(&p, MethodKind::Anderson(AndersonSettings::default()));
+    let s = common::solve_tight(&p, MethodKind::Anderson(AndersonSettings::default()), 1000);
     for m in &s.iterate.m {
         for n in 0..=p.time().nt {
             let spread = m

@@ -38,3 +38,38 @@ pub fn max_difference(a: &mfg::solve::Solution, b: &mfg::solve::Solution) -> f64
         .map(|(f, g)| f.max_abs_diff(g))
         .fold(0.0, f64::max)
 }
+
+/// Solves `problem` with `method` to tight tolerances (u, m and residual 1e-12) within
+/// `max_iterations`, asserting that it converged (the residual history in the message).
+pub fn solve_tight(
+    problem: &mfg::Problem,
+    method: mfg::solve::MethodKind,
+    max_iterations: usize,
+) -> mfg::solve::Solution {
+    use mfg::solve::{Stopping, Termination};
+    let settings = mfg::SolverSettings {
+        method,
+        stopping: Stopping {
+            max_iterations,
+            tol_u: 1e-12,
+            tol_m: 1e-12,
+            tol_residual: 1e-12,
+            ..Stopping::default()
+        },
+        ..mfg::SolverSettings::default()
+    };
+    let s = mfg::solve(problem, &settings).unwrap();
+    let residuals: Vec<String> = s
+        .history
+        .iter()
+        .map(|h| format!("{:.3e}", h.residual))
+        .collect();
+    assert_eq!(
+        s.termination,
+        Termination::Converged,
+        "{} after {} iterations: {residuals:?}",
+        s.method,
+        s.history.len()
+    );
+    s
+}

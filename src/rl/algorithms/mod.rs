@@ -49,6 +49,36 @@ pub trait Algorithm {
     fn policy(&self) -> &Policy;
 }
 
+/// OpenSpiel's fictitious-play average of population k's policy `pop` (flow μ) with the best
+/// response `br` (flow μ_br), weight w: the policy of the averaged distribution,
+/// ((1−w) μ_t(s) π(a|s) + w μ^br_t(s) BR(a|s)) / ((1−w) μ_t(s) + w μ^br_t(s)), uniform where
+/// both weights vanish.
+pub(crate) fn average_population(
+    pop: &mut PopPolicy,
+    k: usize,
+    mu: &Flow,
+    br: &PopPolicy,
+    mu_br: &Flow,
+    w: f64,
+) {
+    let uniform = 1.0 / pop.actions() as f64;
+    for t in 0..pop.horizon() {
+        let (m, mb) = (mu.at(k, t), mu_br.at(k, t));
+        for s in 0..pop.states() {
+            let (a, b) = ((1.0 - w) * m[s], w * mb[s]);
+            let norm = a + b;
+            let br_row = br.row(t, s);
+            for (p, &q) in pop.row_mut(t, s).iter_mut().zip(br_row) {
+                *p = if norm > 0.0 {
+                    (a * *p + b * q) / norm
+                } else {
+                    uniform
+                };
+            }
+        }
+    }
+}
+
 /// Runs `iterations` iterations, measuring the exploitability after each.
 pub fn run(game: &dyn Game, algo: &mut dyn Algorithm, iterations: usize) -> Result<Vec<Record>> {
     let mut out = Vec::with_capacity(iterations);
@@ -277,22 +307,7 @@ impl Algorithm for FictitiousPlay {
             .into_par_iter()
             .map(|k| {
                 let mut pop = old.pops[k].clone();
-                let uniform = 1.0 / pop.actions() as f64;
-                for t in 0..pop.horizon() {
-                    let (mu, mu_br) = (flow.at(k, t), flow_br.at(k, t));
-                    for s in 0..pop.states() {
-                        let (a, b) = ((1.0 - w) * mu[s], w * mu_br[s]);
-                        let norm = a + b;
-                        let br_row = br.pops[k].row(t, s);
-                        for (p, &q) in pop.row_mut(t, s).iter_mut().zip(br_row) {
-                            *p = if norm > 0.0 {
-                                (a * *p + b * q) / norm
-                            } else {
-                                uniform
-                            };
-                        }
-                    }
-                }
+                average_population(&mut pop, k, &flow, &br.pops[k], &flow_br, w);
                 pop
             })
             .collect();

@@ -457,22 +457,7 @@ impl QFictitiousPlay {
 /// OpenSpiel's distribution-weighted average of π (flow μ) and BR (flow μ_br) with weight w.
 fn average(policy: &mut Policy, mu: &Flow, br: &Policy, mu_br: &Flow, w: f64) {
     for (k, pop) in policy.pops.iter_mut().enumerate() {
-        let uniform = 1.0 / pop.actions() as f64;
-        for t in 0..pop.horizon() {
-            let (m, mb) = (mu.at(k, t), mu_br.at(k, t));
-            for s in 0..pop.states() {
-                let (a, b) = ((1.0 - w) * m[s], w * mb[s]);
-                let norm = a + b;
-                let br_row = br.pops[k].row(t, s);
-                for (p, &q) in pop.row_mut(t, s).iter_mut().zip(br_row) {
-                    *p = if norm > 0.0 {
-                        (a * *p + b * q) / norm
-                    } else {
-                        uniform
-                    };
-                }
-            }
-        }
+        crate::rl::algorithms::average_population(pop, k, mu, &br.pops[k], mu_br, w);
     }
 }
 
