@@ -54,7 +54,7 @@ fn nan_data_are_refused_with_the_place_named() {
         }) => {
             assert_eq!(
                 (population.as_str(), field.as_str(), level),
-                ("wheelchairs", "m", 3)
+                ("wheelchairs", "m", Some(3))
             );
             assert!(value.is_nan());
         }

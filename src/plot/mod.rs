@@ -70,16 +70,17 @@ pub enum Error {
     /// The data hold a NaN or an infinity (a diverged run): colour scales and axes cannot be
     /// drawn from them.
     #[error(
-        "cannot draw {field} of {population}: it holds a non-finite value ({value}) at time \
-         level {level}; the run diverged (see its termination with `mfg inspect`)"
+        "cannot draw {field} of {population}: it holds a non-finite value ({value}){}; the run \
+         diverged (see its termination with `mfg inspect`)",
+        level.map(|n| format!(" at time level {n}")).unwrap_or_default()
     )]
     NotFinite {
         /// The population.
         population: String,
         /// `m`, `u` or a control.
         field: String,
-        /// The first level holding the value.
-        level: usize,
+        /// The first level holding the value (None for a stationary result, which has one).
+        level: Option<usize>,
         /// The value, e.g. `NaN`.
         value: f64,
     },
@@ -355,7 +356,7 @@ fn check_finite(view: &View<'_>) -> Result<()> {
                 return Err(Error::NotFinite {
                     population: name.clone(),
                     field,
-                    level,
+                    level: Some(level),
                     value,
                 });
             }

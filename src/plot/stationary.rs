@@ -83,7 +83,7 @@ pub fn render_stationary(
                 return Err(Error::NotFinite {
                     population: name.clone(),
                     field: field.into(),
-                    level: 0,
+                    level: None,
                     value: v,
                 });
             }
