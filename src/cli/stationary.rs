@@ -147,9 +147,8 @@ fn print_summary(problem: &Problem, solution: &StationarySolution) {
             min_m
         );
     }
-    let m: Vec<&[f64]> = solution.m.iter().map(Vec::as_slice).collect();
     println!(
         "{}",
-        mfg::problem::Monotonicity::test(problem, "solution", [(None, m)]).describe()
+        mfg::problem::Monotonicity::at_stationary(problem, &solution.m).describe()
     );
 }

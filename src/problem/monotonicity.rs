@@ -142,6 +142,12 @@ impl Monotonicity {
         )
     }
 
+    /// The test on a stationary solution's densities (one level).
+    pub fn at_stationary(problem: &Problem, m: &[Vec<f64>]) -> Self {
+        let m: Vec<&[f64]> = m.iter().map(Vec::as_slice).collect();
+        Self::test(problem, "solution", [(None, m)])
+    }
+
     /// The test at the initial densities m0^k (a stationary problem's uniform ones).
     pub fn at_initial(problem: &Problem) -> Self {
         let m: Vec<&[f64]> = problem.populations().iter().map(|p| p.initial()).collect();

@@ -169,11 +169,6 @@ impl Linearization {
         }
     }
 
-    /// Whether any population has a density-transport block (a congestion Hamiltonian).
-    pub fn has_density_transport(&self) -> bool {
-        self.density_transport.iter().any(|e| !e.is_empty())
-    }
-
     /// The per-population parts, for filling in parallel.
     pub(crate) fn parts(&mut self) -> Vec<LinearizationPart<'_>> {
         let l = self.layout;
@@ -314,14 +309,13 @@ impl Linearization {
         let l = self.layout;
         let (kk, nv) = (l.populations, 2 * self.dim);
         let space = &self.spaces[k];
-        let levels: Vec<&[f64]> = (0..kk).map(xm).collect();
         for i in 0..l.nodes {
             let g = &e[(n * l.nodes + i) * nv * kk..(n * l.nodes + i + 1) * nv * kk];
             for (s, &nb) in space.neighbours(i).iter().enumerate() {
                 if nb == NONE {
                     continue;
                 }
-                let df: f64 = (0..kk).map(|j| g[s * kk + j] * levels[j][i]).sum();
+                let df: f64 = (0..kk).map(|j| g[s * kk + j] * xm(j)[i]).sum();
                 y[nb] -= df;
                 y[i] += df;
             }

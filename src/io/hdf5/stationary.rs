@@ -68,12 +68,11 @@ pub fn write_stationary(
             };
             root_attributes(w, file, problem, &end, config, None)?;
             grids(w, file, problem)?;
-            let m: Vec<&[f64]> = solution.m.iter().map(Vec::as_slice).collect();
             coupling(
                 w,
                 file,
                 problem,
-                &Monotonicity::test(problem, "solution", [(None, m)]),
+                &Monotonicity::at_stationary(problem, &solution.m),
             )?;
             let grid = problem.grid();
             let shape = field_shape(grid, 1)[1..].to_vec();
