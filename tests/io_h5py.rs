@@ -14,7 +14,20 @@ use mfg::io::{self, Run, WriteOptions};
 use mfg::solve;
 use std::process::Command;
 
-/// The Python interpreter with h5py: `$MFG_PYTHON`, else the repository's `.venv`.
+/// Held while a file is open through the library and while a child process starts. HDF5 opens
+/// a file without close-on-exec and the library marks the descriptor close-on-exec only just
+/// after: a Python child started by another test thread in between would inherit the file's
+/// lock for its life, and the next open of that file fails ("unable to lock file").
+static FORK_GUARD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `f` holding [`FORK_GUARD`] (a panicking test does not poison it for the others).
+fn guarded<T>(f: impl FnOnce() -> T) -> T {
+    let _guard = FORK_GUARD.lock().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
+/// The Python interpreter with h5py: `$MFG_PYTHON`, else the repository's `.venv`. Call it
+/// inside [`guarded`]: it starts a child.
 fn python() -> String {
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
     let python = std::env::var("MFG_PYTHON").unwrap_or_else(|_| venv.to_string());
@@ -118,33 +131,39 @@ fn check(cfg: &Config, ny: usize) {
     let solution = solve::solve(&problem, &settings).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
-    io::write(
-        &path,
-        &problem,
-        &Run::finished(&solution),
-        Some(cfg),
-        &WriteOptions::default(),
-    )
+    guarded(|| {
+        io::write(
+            &path,
+            &problem,
+            &Run::finished(&solution),
+            Some(cfg),
+            &WriteOptions::default(),
+        )
+    })
     .unwrap();
-    let o = Command::new(python())
-        .args(["-c", XARRAY_SCRIPT, path.to_str().unwrap()])
-        .arg(ny.to_string())
-        .output()
-        .unwrap();
+    let o = guarded(|| {
+        Command::new(python())
+            .args(["-c", XARRAY_SCRIPT, path.to_str().unwrap()])
+            .arg(ny.to_string())
+            .output()
+    })
+    .unwrap();
     assert!(
         o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "ok",
         "xarray check failed:\n{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = Command::new(python())
-        .args(["-c", SCRIPT, path.to_str().unwrap()])
-        .arg(problem.time().nt.to_string())
-        .arg(ny.to_string())
-        .arg(problem.grid().axes()[0].n.to_string())
-        .arg(solution.history.len().to_string())
-        .output()
-        .unwrap();
+    let o = guarded(|| {
+        Command::new(python())
+            .args(["-c", SCRIPT, path.to_str().unwrap()])
+            .arg(problem.time().nt.to_string())
+            .arg(ny.to_string())
+            .arg(problem.grid().axes()[0].n.to_string())
+            .arg(solution.history.len().to_string())
+            .output()
+    })
+    .unwrap();
     assert!(
         o.status.success(),
         "h5py check failed:\n{}{}",
@@ -199,11 +218,7 @@ print("ok")
 "#;
 
 fn run_python(args: &[&str], dir: &std::path::Path) {
-    let o = Command::new(python())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let o = guarded(|| Command::new(python()).args(args).current_dir(dir).output()).unwrap();
     assert!(
         o.status.success(),
         "python failed:\n{}{}",
@@ -223,17 +238,19 @@ fn h5py_writes_a_policy_file() {
     let (problem, settings) = cfg.build().unwrap();
     let solution = solve::solve(&problem, &settings).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    io::write(
-        dir.path().join("run.h5"),
-        &problem,
-        &Run::finished(&solution),
-        Some(&cfg),
-        &WriteOptions::default(),
-    )
+    guarded(|| {
+        io::write(
+            dir.path().join("run.h5"),
+            &problem,
+            &Run::finished(&solution),
+            Some(&cfg),
+            &WriteOptions::default(),
+        )
+    })
     .unwrap();
     run_python(&["-c", &policy_snippet()], dir.path());
 
-    let file = read_policy(dir.path().join("policy.h5")).unwrap();
+    let file = guarded(|| read_policy(dir.path().join("policy.h5"))).unwrap();
     assert_eq!(
         file.source.as_deref(),
         Some("hand-written: walk towards x = 1, or stand still")
@@ -257,7 +274,7 @@ fn h5py_writes_a_policy_file() {
         config: Some(&cfg),
         checks: &[],
     };
-    write_report(&report, &problem, &v, &ctx).unwrap();
+    guarded(|| write_report(&report, &problem, &v, &ctx)).unwrap();
     run_python(
         &["-c", REPORT_SCRIPT, report.to_str().unwrap(), "200", "41"],
         dir.path(),
@@ -301,12 +318,14 @@ fn h5py_and_xarray_read_a_stationary_result() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.h5");
-    io::write_stationary(&path, &problem, &sol, Some(&cfg)).unwrap();
-    let o = Command::new(python())
-        .args(["-c", STATIONARY_SCRIPT, path.to_str().unwrap()])
-        .arg(format!("{:e}", sol.lambda[0]))
-        .output()
-        .unwrap();
+    guarded(|| io::write_stationary(&path, &problem, &sol, Some(&cfg))).unwrap();
+    let o = guarded(|| {
+        Command::new(python())
+            .args(["-c", STATIONARY_SCRIPT, path.to_str().unwrap()])
+            .arg(format!("{:e}", sol.lambda[0]))
+            .output()
+    })
+    .unwrap();
     assert!(
         o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "ok",
         "stationary check failed:\n{}{}",
